@@ -1,0 +1,184 @@
+// Loading and checking the configuration; see config.hpp.
+#include "config.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <limits>
+// The non-throwing API: parse errors come back as values.
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+namespace pgsoftdelete::proxy {
+
+namespace {
+
+constexpr std::array log_levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+constexpr std::uint32_t min_message_size = 1024;
+constexpr std::uint32_t max_message_size = 0x3fffffff;  // PostgreSQL's own MaxAllocSize
+
+int line_of(const toml::node& node) { return static_cast<int>(node.source().begin.line); }
+
+/// Reads the settings out of a parsed table; each error names the key and its line.
+class Reader {
+ public:
+  Reader(const std::string& file, const std::filesystem::path& base_dir) : file_(file), base_dir_(base_dir) {}
+
+  std::expected<Config, ConfigError> read(const toml::table& table) {
+    Config c;
+    for (const auto& [key, node] : table) {
+      const std::string name(key.str());
+      std::expected<void, ConfigError> ok;
+      if (name == "listen") ok = endpoint(node, name, c.listen);
+      else if (name == "upstream") ok = endpoint(node, name, c.upstream);
+      else if (name == "io_threads") ok = integer(node, name, 0, 1024, c.io_threads);
+      else if (name == "max_message_size") ok = integer(node, name, min_message_size, max_message_size, c.max_message_size);
+      else if (name == "connect_timeout_ms") ok = millis(node, name, c.connect_timeout);
+      else if (name == "startup_timeout_ms") ok = millis(node, name, c.startup_timeout);
+      else if (name == "log_level") ok = level(node, name, c.log_level);
+      else if (name == "rules") ok = path(node, name, c.rules);
+      else ok = error(node, fmt::format("unknown key \"{}\"", name));
+      if (!ok) return std::unexpected(ok.error());
+    }
+    return c;
+  }
+
+ private:
+  std::unexpected<ConfigError> error(const toml::node& node, std::string message) const {
+    return std::unexpected(ConfigError{file_, line_of(node), std::move(message)});
+  }
+
+  std::expected<std::string, ConfigError> string(const toml::node& node, const std::string& key) const {
+    if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
+    return error(node, fmt::format("key \"{}\" must be a string", key));
+  }
+
+  std::expected<void, ConfigError> endpoint(const toml::node& node, const std::string& key, Endpoint& out) const {
+    auto text = string(node, key);
+    if (!text) return std::unexpected(text.error());
+    auto e = parse_endpoint(*text);
+    if (!e) return error(node, fmt::format("key \"{}\": {}", key, e.error()));
+    out = *e;
+    return {};
+  }
+
+  template <class Int>
+  std::expected<void, ConfigError> integer(const toml::node& node, const std::string& key, std::int64_t min,
+                                           std::int64_t max, Int& out) const {
+    if (!node.is_integer()) return error(node, fmt::format("key \"{}\" must be an integer", key));
+    const auto v = *node.value<std::int64_t>();
+    if (v < min || v > max) return error(node, fmt::format("key \"{}\" must be between {} and {}, not {}", key, min, max, v));
+    out = static_cast<Int>(v);
+    return {};
+  }
+
+  std::expected<void, ConfigError> millis(const toml::node& node, const std::string& key,
+                                          std::chrono::milliseconds& out) const {
+    std::int64_t v = 0;
+    auto ok = integer(node, key, 1, 3'600'000, v);
+    if (ok) out = std::chrono::milliseconds(v);
+    return ok;
+  }
+
+  std::expected<void, ConfigError> level(const toml::node& node, const std::string& key, std::string& out) const {
+    auto text = string(node, key);
+    if (!text) return std::unexpected(text.error());
+    for (auto l : log_levels)
+      if (*text == l) {
+        out = *text;
+        return {};
+      }
+    return error(node, fmt::format("key \"{}\" must be one of trace, debug, info, warn, error, critical, off; not \"{}\"",
+                                   key, *text));
+  }
+
+  std::expected<void, ConfigError> path(const toml::node& node, const std::string& key,
+                                        std::optional<std::filesystem::path>& out) const {
+    auto text = string(node, key);
+    if (!text) return std::unexpected(text.error());
+    if (text->empty()) return error(node, fmt::format("key \"{}\" must not be empty", key));
+    std::filesystem::path p(*text);
+    out = p.is_relative() && !base_dir_.empty() ? base_dir_ / p : p;
+    return {};
+  }
+
+  const std::string& file_;
+  const std::filesystem::path& base_dir_;
+};
+
+}  // namespace
+
+std::string Endpoint::to_string() const {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
+std::expected<Endpoint, std::string> parse_endpoint(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::unexpected(fmt::format("\"{}\" is not of the form [address]:port", text));
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+      return std::unexpected(fmt::format("\"{}\" is not of the form host:port", text));
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos)
+      return std::unexpected(fmt::format("\"{}\": write an IPv6 address in brackets, as [::1]:6432", text));
+  }
+  if (host.empty()) return std::unexpected(fmt::format("\"{}\" has no host", text));
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
+    return std::unexpected(fmt::format("\"{}\" has no valid port (1-65535)", text));
+  return Endpoint{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+std::string ConfigError::to_string() const {
+  if (file.empty()) return message;
+  if (line > 0) return fmt::format("{}:{}: {}", file, line, message);
+  return fmt::format("{}: {}", file, message);
+}
+
+std::expected<Config, ConfigError> parse_config(std::string_view text, const std::string& file,
+                                                const std::filesystem::path& base_dir) {
+  toml::parse_result parsed = toml::parse(text, file);
+  if (!parsed)
+    return std::unexpected(ConfigError{file, static_cast<int>(parsed.error().source().begin.line),
+                                       std::string(parsed.error().description())});
+  auto config = Reader(file, base_dir).read(parsed.table());
+  if (!config) return config;
+  if (auto ok = validate(*config); !ok) return std::unexpected(ok.error());
+  return config;
+}
+
+std::expected<Config, ConfigError> load_config(const std::filesystem::path& file) {
+  std::error_code ec;
+  auto status = std::filesystem::status(file, ec);
+  if (ec || !std::filesystem::is_regular_file(status))
+    return std::unexpected(ConfigError{file.string(), 0, "cannot read the file: " +
+                                                           (ec ? ec.message() : std::string("not a regular file"))});
+  std::string text;
+  {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (f == nullptr) return std::unexpected(ConfigError{file.string(), 0, "cannot open the file"});
+    char buf[8192];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+  }
+  return parse_config(text, file.string(), file.parent_path());
+}
+
+std::expected<void, ConfigError> validate(const Config& c) {
+  if (c.max_message_size < min_message_size || c.max_message_size > max_message_size)
+    return std::unexpected(ConfigError{"", 0, fmt::format("max_message_size must be between {} and {}",
+                                                          min_message_size, max_message_size)});
+  return {};
+}
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,54 @@
+// The proxy's settings: defaults, the TOML configuration file and command-line overrides.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace pgsoftdelete::proxy {
+
+/// A host and a port, as written "host:port" or "[v6-address]:port".
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  [[nodiscard]] std::string to_string() const;
+};
+
+/// Parses "host:port" or "[::1]:port"; the error says what is wrong.
+std::expected<Endpoint, std::string> parse_endpoint(std::string_view text);
+
+/// Every setting of the proxy. Defaults are what runs with no file.
+struct Config {
+  Endpoint listen{"127.0.0.1", 6432};
+  Endpoint upstream{"127.0.0.1", 5432};
+  unsigned io_threads = 0;                       ///< 0: one per core
+  std::uint32_t max_message_size = 64u << 20;    ///< largest client message accepted, in bytes
+  std::chrono::milliseconds connect_timeout{5000};   ///< to the upstream
+  std::chrono::milliseconds startup_timeout{60000};  ///< for a client to send its startup packet
+  std::string log_level = "info";
+  std::optional<std::filesystem::path> rules;    ///< rules file; relative paths are from the config file's folder
+};
+
+/// A configuration problem: the file, the line (0 when not known) and what is wrong.
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  std::string message;
+  [[nodiscard]] std::string to_string() const;
+};
+
+/// Reads a TOML configuration file over the defaults. Unknown keys, wrong types and
+/// out-of-range values are errors naming the file, line and key.
+std::expected<Config, ConfigError> load_config(const std::filesystem::path& file);
+
+/// The same, from text already in memory (`file` is only used in messages).
+std::expected<Config, ConfigError> parse_config(std::string_view text, const std::string& file,
+                                                const std::filesystem::path& base_dir = {});
+
+/// Checks that settings from any source are in range (flags bypass the file checks).
+std::expected<void, ConfigError> validate(const Config& config);
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,120 @@
+// The read-frame-write loop of one session direction; see message_pump.hpp.
+#include "message_pump.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "codec/protocol.hpp"
+
+namespace pgsoftdelete::proxy {
+
+using Step = codec::StreamFramer::Step;
+
+void MessagePump::add_range(std::size_t offset, std::size_t size) {
+  if (size == 0) return;
+  // Consecutive forwarded bytes are contiguous in the buffer: extend the last range.
+  if (!pieces_.empty() && !pieces_.back().from_outbox && pieces_.back().offset + pieces_.back().size == offset)
+    pieces_.back().size += size;
+  else
+    pieces_.push_back(Piece{offset, size, false});
+}
+
+awaitable<error_code> MessagePump::flush() {
+  error_code ec;
+  if (pieces_.empty()) co_return ec;
+  buffers_.clear();
+  for (const auto& p : pieces_)
+    buffers_.push_back(p.from_outbox ? asio::buffer(owned_[p.offset]) : asio::buffer(buffer_.data() + p.offset, p.size));
+  ec = co_await to_.write(buffers_);
+  pieces_.clear();
+  owned_.clear();
+  co_return ec;
+}
+
+void MessagePump::make_room(std::size_t needed) {
+  // Keep the unconsumed tail (always shorter than `needed`: the framer took all it could) at the
+  // front of a buffer that holds `needed` bytes: grown for a large inspected message, shrunk after.
+  const std::size_t pending = end_ - begin_;
+  const std::size_t capacity = std::max(default_buffer, needed);
+  if (capacity != buffer_.size()) {
+    std::vector<char> next(capacity);
+    std::memcpy(next.data(), buffer_.data() + begin_, pending);
+    buffer_.swap(next);
+  } else if (begin_ > 0) {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, pending);
+  }
+  begin_ = 0;
+  end_ = pending;
+}
+
+awaitable<PumpEnd> MessagePump::run() {
+  PumpEnd end;
+  std::size_t needed = codec::header_size;
+  for (;;) {
+    if (begin_ + needed > buffer_.size() || end_ == buffer_.size() ||
+        (begin_ == end_ && buffer_.size() > default_buffer))
+      make_room(needed);
+    error_code ec;
+    const std::size_t n =
+        co_await from_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_), no_throw(ec));
+    if (ec) {
+      end.kind = ec == asio::error::eof ? PumpEnd::Kind::eof : PumpEnd::Kind::read_error;
+      end.detail = ec.message();
+      break;
+    }
+    end_ += n;
+    bytes_read_ += n;
+
+    bool stop = false;
+    bool malformed = false;
+    for (;;) {
+      const std::string_view available(buffer_.data() + begin_, end_ - begin_);
+      Step step = framer_.next(available);
+      if (step.kind == Step::Kind::need_more) {
+        needed = step.needed;
+        break;
+      }
+      if (step.kind == Step::Kind::malformed) {
+        end.kind = PumpEnd::Kind::malformed;
+        end.detail = std::move(step.error);
+        malformed = true;
+        break;
+      }
+      if (step.kind == Step::Kind::forward) {
+        add_range(begin_, step.size);
+      } else {
+        Outbox out;
+        const Verdict verdict = handler_.on_message(step.header, available.substr(0, step.size), out);
+        if (verdict == Verdict::replace) {
+          for (auto& s : out.owned_) {
+            pieces_.push_back(Piece{owned_.size(), s.size(), true});
+            owned_.push_back(std::move(s));
+          }
+        } else {
+          add_range(begin_, step.size);
+        }
+        stop = verdict == Verdict::stop_after;
+      }
+      begin_ += step.size;
+      needed = codec::header_size;
+      if (stop) break;
+    }
+    // Whatever was framed before a malformed message still goes out: it was valid.
+    if (auto write_ec = co_await flush(); write_ec) {
+      end.kind = PumpEnd::Kind::write_error;
+      end.detail = write_ec.message();
+      break;
+    }
+    if (malformed) break;
+    if (stop) {
+      end.kind = PumpEnd::Kind::stopped;
+      break;
+    }
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
+  end.last_type = framer_.last_type();
+  end.mid_message = framer_.mid_message() || begin_ != end_;
+  co_return end;
+}
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,100 @@
+// Moves framed messages from one socket to another. Messages the session wants to see are
+// handed to it whole; all other bytes go straight from the read buffer to the socket, several
+// messages per write, so DataRow and CopyData are never copied or allocated per message.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "asio.hpp"
+#include "codec/frame.hpp"
+#include "serial_writer.hpp"
+
+namespace pgsoftdelete::proxy {
+
+/// What to send on for one inspected message, built by the session's handler.
+class Outbox {
+ public:
+  /// Queues bytes to send instead of the message (any number of whole messages, or none).
+  void send(std::string bytes) { owned_.push_back(std::move(bytes)); }
+  [[nodiscard]] bool empty() const { return owned_.empty(); }
+
+ private:
+  friend class MessagePump;
+  std::vector<std::string> owned_;
+};
+
+/// What the handler decided about an inspected message.
+enum class Verdict {
+  forward,     ///< send the message on as it is
+  replace,     ///< send what was put in the Outbox instead (possibly nothing)
+  stop_after,  ///< send the message on, then end the pump (Terminate)
+};
+
+/// The session side of a pump: which message types to see whole, and what to do with them.
+class MessageHandler {
+ public:
+  virtual ~MessageHandler() = default;
+  /// Types to deliver whole to on_message.
+  [[nodiscard]] virtual codec::StreamFramer::TypeSet inspected() const = 0;
+  /// Decides about one whole message (`bytes` includes the header).
+  virtual Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) = 0;
+};
+
+/// Why a pump ended.
+struct PumpEnd {
+  enum class Kind {
+    stopped,    ///< the handler asked to stop (the message was sent)
+    eof,        ///< the source closed its end cleanly
+    read_error, ///< reading from the source failed
+    write_error,///< writing to the destination failed
+    malformed,  ///< the source sent bytes that are not a valid message
+  } kind = Kind::eof;
+  std::string detail;
+  char last_type = 0;  ///< type of the last message read from the source
+  bool mid_message = false;  ///< the source ended inside a message
+};
+
+/// One direction of a session.
+class MessagePump {
+ public:
+  /// Buffer size for reads; grows only to hold a whole inspected message, then shrinks back.
+  static constexpr std::size_t default_buffer = 16 * 1024;
+
+  MessagePump(tcp::socket& from, SerialWriter& to, std::uint32_t max_length, MessageHandler& handler)
+      : from_(from), to_(to), handler_(handler), framer_(max_length, handler.inspected()) {}
+
+  /// Runs until the source closes, an error, a malformed message or the handler's stop.
+  awaitable<PumpEnd> run();
+
+  /// Bytes read from the source so far.
+  [[nodiscard]] std::uint64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  /// One piece of the next write: a range of the read buffer, or an Outbox string.
+  struct Piece {
+    std::size_t offset = 0;  ///< into buffer_, or index into owned_ when from_outbox
+    std::size_t size = 0;
+    bool from_outbox = false;
+  };
+
+  void add_range(std::size_t offset, std::size_t size);
+  awaitable<error_code> flush();
+  void make_room(std::size_t needed);
+
+  tcp::socket& from_;
+  SerialWriter& to_;
+  MessageHandler& handler_;
+  codec::StreamFramer framer_;
+  std::vector<char> buffer_ = std::vector<char>(default_buffer);
+  std::size_t begin_ = 0;  // first unconsumed byte
+  std::size_t end_ = 0;    // one past the last byte read
+  std::vector<Piece> pieces_;
+  std::vector<std::string> owned_;
+  std::vector<asio::const_buffer> buffers_;
+  std::uint64_t bytes_read_ = 0;
+};
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,46 @@
+// Serialises writes to one socket from several coroutines of the same session, so that
+// whole message batches never interleave.
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include "asio.hpp"
+
+namespace pgsoftdelete::proxy {
+
+/// Lets coroutines on one executor take turns writing to a socket. Not thread-safe: every user
+/// runs on the session's executor.
+class SerialWriter {
+ public:
+  SerialWriter(tcp::socket& socket) : socket_(socket), wake_(socket.get_executor()) {
+    wake_.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  /// Writes all of `buffers` once no other write is in flight; returns the write's error.
+  template <class Buffers>
+  awaitable<error_code> write(const Buffers& buffers) {
+    error_code ec;
+    while (busy_) {
+      error_code wait_ec;  // cancelled by release(): look again
+      co_await wake_.async_wait(no_throw(wait_ec));
+    }
+    busy_ = true;
+    co_await asio::async_write(socket_, buffers, no_throw(ec));
+    busy_ = false;
+    wake_.cancel();
+    bytes_ += ec ? 0 : asio::buffer_size(buffers);
+    co_return ec;
+  }
+
+  /// Bytes written so far.
+  [[nodiscard]] std::uint64_t bytes() const { return bytes_; }
+
+ private:
+  tcp::socket& socket_;
+  asio::steady_timer wake_;  // never expires; cancelled to wake waiters
+  bool busy_ = false;
+  std::uint64_t bytes_ = 0;
+};
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,269 @@
+// Startup phase and working phase of one client session; see session.hpp.
+#include "session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <chrono>
+
+#include "codec/protocol.hpp"
+#include "codec/wire.hpp"
+#include "run_both.hpp"
+#include "session_handlers.hpp"
+
+namespace pgsoftdelete::proxy {
+
+namespace {
+
+/// SQLSTATEs the proxy itself reports (https://www.postgresql.org/docs/15/errcodes-appendix.html).
+namespace sqlstate {
+constexpr std::string_view protocol_violation = "08P01";
+constexpr std::string_view unable_to_connect = "08001";
+constexpr std::string_view connection_failure = "08006";
+constexpr std::string_view feature_not_supported = "0A000";
+}  // namespace sqlstate
+
+/// Encryption requests a client may make before its StartupMessage (SSL, then GSS).
+constexpr int max_encryption_requests = 2;
+constexpr char reject_encryption = 'N';
+
+std::string describe(const tcp::socket& socket) {
+  error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+Session::Session(tcp::socket client, std::shared_ptr<const Config> config, std::uint64_t id)
+    : client_(std::move(client)),
+      upstream_(client_.get_executor()),
+      client_writer_(client_),
+      upstream_writer_(upstream_),
+      config_(std::move(config)),
+      id_(id) {}
+
+awaitable<void> Session::run() {
+  const auto started = std::chrono::steady_clock::now();
+  peer_ = describe(client_);
+  spdlog::info("s{} opened from {}", id_, peer_);
+  error_code ignored;
+  client_.set_option(tcp::no_delay(true), ignored);
+
+  // A client that never finishes its startup packet must not hold a session forever.
+  asio::steady_timer deadline(client_.get_executor());
+  deadline.expires_after(config_->startup_timeout);
+  bool timed_out = false;
+  deadline.async_wait([this, &timed_out](error_code ec) {
+    if (ec) return;
+    timed_out = true;
+    close_both();
+  });
+
+  auto startup = co_await read_startup();
+  if (startup && !timed_out) {
+    error_code ec = co_await connect_upstream(upstream_);
+    if (ec) {
+      spdlog::warn("s{} cannot connect to upstream {}: {}", id_, config_->upstream.to_string(), ec.message());
+      co_await send_fatal(sqlstate::unable_to_connect, "pgsoftdelete: could not connect to upstream " +
+                                                           config_->upstream.to_string() + ": " + ec.message());
+      close_reason_ = "upstream unreachable";
+    } else {
+      upstream_.set_option(tcp::no_delay(true), ignored);
+      co_await upstream_writer_.write(asio::buffer(*startup));
+      deadline.cancel();
+      co_await relay();
+    }
+  }
+  deadline.cancel();
+  if (timed_out) close_reason_ = "startup timeout";
+  close_both();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("s{} closed: {} (user={} database={} sent={} received={} duration={}ms)", id_, close_reason_, user_,
+               database_, upstream_writer_.bytes(), client_writer_.bytes(), ms);
+}
+
+awaitable<std::optional<std::string>> Session::read_startup_packet() {
+  std::string packet(4, '\0');
+  error_code ec;
+  co_await asio::async_read(client_, asio::buffer(packet), no_throw(ec));
+  if (ec) {
+    close_reason_ = "client closed the connection during startup";
+    co_return std::nullopt;
+  }
+  const std::uint32_t length = codec::read_u32(packet);
+  if (length < 8 || length > codec::max_startup_packet_length) {
+    close_reason_ = "invalid startup packet length " + std::to_string(length);
+    spdlog::warn("s{} {}", id_, close_reason_);
+    co_await send_fatal(sqlstate::protocol_violation, "invalid startup packet length");
+    co_return std::nullopt;
+  }
+  packet.resize(length);
+  co_await asio::async_read(client_, asio::buffer(packet.data() + 4, length - 4), no_throw(ec));
+  if (ec) {
+    close_reason_ = "client closed the connection during startup";
+    co_return std::nullopt;
+  }
+  co_return packet;
+}
+
+awaitable<std::optional<std::string>> Session::read_startup() {
+  for (int encryption_requests = 0;;) {
+    auto packet = co_await read_startup_packet();
+    if (!packet) co_return std::nullopt;
+    auto decoded = codec::decode_startup(*packet);
+    if (decoded.status != codec::DecodeStatus::ok) {
+      close_reason_ = "invalid startup packet: " + decoded.error;
+      spdlog::warn("s{} {}", id_, close_reason_);
+      const bool unsupported = decoded.error.starts_with("unsupported frontend protocol");
+      co_await send_fatal(unsupported ? sqlstate::feature_not_supported : sqlstate::protocol_violation,
+                          decoded.error);
+      co_return std::nullopt;
+    }
+    switch (decoded.packet.kind) {
+      case codec::StartupKind::ssl_request:
+      case codec::StartupKind::gssenc_request: {
+        if (++encryption_requests > max_encryption_requests) {
+          close_reason_ = "too many encryption requests";
+          co_await send_fatal(sqlstate::protocol_violation, "too many encryption requests");
+          co_return std::nullopt;
+        }
+        const char answer = reject_encryption;
+        if (error_code ec = co_await client_writer_.write(asio::buffer(&answer, 1)); ec) {
+          close_reason_ = "client disconnected during startup";
+          co_return std::nullopt;
+        }
+        continue;
+      }
+      case codec::StartupKind::cancel_request:
+        co_await forward_cancel(*packet);
+        co_return std::nullopt;
+      case codec::StartupKind::startup_message:
+        user_ = decoded.packet.parameter("user").value_or("");
+        database_ = decoded.packet.parameter("database").value_or(user_);
+        spdlog::debug("s{} startup user={} database={}", id_, user_, database_);
+        co_return std::move(*packet);
+    }
+  }
+}
+
+awaitable<void> Session::forward_cancel(const std::string& packet) {
+  // The client holds the server's own BackendKeyData (it was relayed untouched), so the
+  // request goes to the upstream as it is, on a connection of its own.
+  tcp::socket socket(client_.get_executor());
+  error_code ec = co_await connect_upstream(socket);
+  if (!ec) {
+    SerialWriter writer(socket);
+    ec = co_await writer.write(asio::buffer(packet));
+  }
+  close_reason_ = ec ? "cancel request not forwarded: " + ec.message() : "cancel request forwarded";
+  spdlog::info("s{} {}", id_, close_reason_);
+  socket.close(ec);
+}
+
+awaitable<error_code> Session::connect_upstream(tcp::socket& socket) {
+  auto ex = co_await asio::this_coro::executor;
+  tcp::resolver resolver(ex);
+  asio::steady_timer timer(ex);
+  bool expired = false;
+  timer.expires_after(config_->connect_timeout);
+  timer.async_wait([&](error_code ec) {
+    if (ec) return;
+    expired = true;
+    resolver.cancel();
+    error_code ignored;
+    socket.close(ignored);
+  });
+  error_code ec;
+  auto endpoints = co_await resolver.async_resolve(config_->upstream.host, std::to_string(config_->upstream.port),
+                                                   no_throw(ec));
+  if (!ec) co_await asio::async_connect(socket, endpoints, no_throw(ec));
+  timer.cancel();
+  // Let the cancelled wait finish before `timer` and `resolver` go out of scope.
+  error_code ignored;
+  timer.expires_at(asio::steady_timer::time_point::min());
+  co_await timer.async_wait(no_throw(ignored));
+  if (expired) ec = asio::error::timed_out;
+  co_return ec;
+}
+
+awaitable<void> Session::relay() {
+  ClientHandler client_handler;
+  ServerHandler server_handler;
+  MessagePump client_pump(client_, upstream_writer_, config_->max_message_size, client_handler);
+  MessagePump server_pump(upstream_, client_writer_, codec::max_backend_message_length, server_handler);
+  co_await run_both(client_to_server(client_pump), server_to_client(server_pump), [this] { close_both(); });
+}
+
+awaitable<void> Session::client_to_server(MessagePump& pump) {
+  const PumpEnd end = co_await pump.run();
+  if (!close_reason_.empty()) co_return;  // the other direction ended first
+  switch (end.kind) {
+    case PumpEnd::Kind::stopped:
+      close_reason_ = "client terminated";
+      break;
+    case PumpEnd::Kind::eof:
+    case PumpEnd::Kind::read_error:
+      close_reason_ = "client disconnected: " + end.detail;
+      break;
+    case PumpEnd::Kind::write_error:
+      close_reason_ = "upstream write failed: " + end.detail;
+      co_await send_fatal(sqlstate::connection_failure,
+                          "pgsoftdelete: lost connection to upstream " + config_->upstream.to_string());
+      break;
+    case PumpEnd::Kind::malformed:
+      close_reason_ = "malformed message from client: " + end.detail;
+      spdlog::warn("s{} {}", id_, close_reason_);
+      co_await send_fatal(sqlstate::protocol_violation, "invalid message from client: " + end.detail);
+      break;
+  }
+}
+
+awaitable<void> Session::server_to_client(MessagePump& pump) {
+  const PumpEnd end = co_await pump.run();
+  if (!close_reason_.empty()) co_return;
+  switch (end.kind) {
+    case PumpEnd::Kind::stopped:
+    case PumpEnd::Kind::eof:
+    case PumpEnd::Kind::read_error:
+      // A server that ends a session says why in a FATAL ErrorResponse first; pass that on
+      // alone. Otherwise the client must still learn that its connection is gone.
+      if (end.last_type == codec::backend::error_response && !end.mid_message) {
+        close_reason_ = "upstream closed the connection after an error";
+      } else {
+        close_reason_ = "upstream connection lost: " + end.detail;
+        spdlog::warn("s{} {}", id_, close_reason_);
+        co_await send_fatal(sqlstate::connection_failure,
+                            "pgsoftdelete: lost connection to upstream " + config_->upstream.to_string());
+      }
+      break;
+    case PumpEnd::Kind::write_error:
+      close_reason_ = "client disconnected: " + end.detail;
+      break;
+    case PumpEnd::Kind::malformed:
+      close_reason_ = "malformed message from upstream: " + end.detail;
+      spdlog::warn("s{} {}", id_, close_reason_);
+      co_await send_fatal(sqlstate::connection_failure,
+                          "pgsoftdelete: upstream " + config_->upstream.to_string() + " sent an invalid message");
+      break;
+  }
+}
+
+awaitable<void> Session::send_fatal(std::string_view code, std::string_view message) {
+  std::string bytes;
+  codec::encode_error_response(codec::ErrorFields::make("FATAL", code, message), bytes);
+  co_await client_writer_.write(asio::buffer(bytes));
+}
+
+void Session::close_both() {
+  error_code ignored;
+  client_.shutdown(tcp::socket::shutdown_both, ignored);
+  client_.close(ignored);
+  upstream_.shutdown(tcp::socket::shutdown_both, ignored);
+  upstream_.close(ignored);
+}
+
+}  // namespace pgsoftdelete::proxy

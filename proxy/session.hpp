@@ -1,0 +1,57 @@
+// One client connection and its upstream connection: the startup phase, then the two
+// framed directions of the working phase. Sockets and pumps live here; how statements are
+// rewritten does not.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "asio.hpp"
+#include "codec/messages.hpp"
+#include "codec/startup.hpp"
+#include "config.hpp"
+#include "message_pump.hpp"
+#include "serial_writer.hpp"
+
+namespace pgsoftdelete::proxy {
+
+/// Serves one client until either side closes. Lives in the coroutine frame of run(); all of
+/// its work runs on the executor of the client socket.
+class Session {
+ public:
+  Session(tcp::socket client, std::shared_ptr<const Config> config, std::uint64_t id);
+
+  /// Runs the session to its end. Routine failures are logged, not thrown.
+  awaitable<void> run();
+
+ private:
+  /// Startup phase: answers encryption requests, forwards cancel requests; returns the
+  /// StartupMessage's bytes, or nothing when the session is over.
+  awaitable<std::optional<std::string>> read_startup();
+  /// Reads one untyped startup-phase packet (length-prefixed, capped).
+  awaitable<std::optional<std::string>> read_startup_packet();
+  awaitable<void> forward_cancel(const std::string& packet);
+  /// Connects `socket` to the upstream within the connect timeout.
+  awaitable<error_code> connect_upstream(tcp::socket& socket);
+  /// Working phase: both directions until either ends.
+  awaitable<void> relay();
+  awaitable<void> client_to_server(MessagePump& pump);
+  awaitable<void> server_to_client(MessagePump& pump);
+  /// Sends an ErrorResponse to the client (FATAL: the connection ends after it).
+  awaitable<void> send_fatal(std::string_view sqlstate, std::string_view message);
+  void close_both();
+
+  tcp::socket client_;
+  tcp::socket upstream_;
+  SerialWriter client_writer_;
+  SerialWriter upstream_writer_;
+  std::shared_ptr<const Config> config_;
+  std::uint64_t id_;
+  std::string peer_;
+  std::string user_;
+  std::string database_;
+  std::string close_reason_;
+};
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,91 @@
+// Configuration: defaults, the TOML file, and errors naming file, line and key.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "config.hpp"
+
+using namespace pgsoftdelete::proxy;
+
+namespace {
+
+std::string error_of(std::string_view text) {
+  auto c = parse_config(text, "proxy.toml");
+  REQUIRE_FALSE(c);
+  return c.error().to_string();
+}
+
+}  // namespace
+
+TEST_CASE("an empty file gives the defaults") {
+  auto c = parse_config("", "proxy.toml");
+  REQUIRE(c);
+  CHECK(c->listen.to_string() == "127.0.0.1:6432");
+  CHECK(c->upstream.to_string() == "127.0.0.1:5432");
+  CHECK(c->io_threads == 0);
+  CHECK(c->log_level == "info");
+  CHECK_FALSE(c->rules);
+}
+
+TEST_CASE("every key is read") {
+  auto c = parse_config(R"(
+listen = "0.0.0.0:7000"
+upstream = "[::1]:5433"
+io_threads = 3
+max_message_size = 2048
+connect_timeout_ms = 250
+startup_timeout_ms = 9000
+log_level = "debug"
+rules = "rules.toml"
+)",
+                        "proxy.toml", "/etc/pgsoftdelete");
+  REQUIRE(c);
+  CHECK(c->listen.host == "0.0.0.0");
+  CHECK(c->listen.port == 7000);
+  CHECK(c->upstream.host == "::1");
+  CHECK(c->upstream.to_string() == "[::1]:5433");
+  CHECK(c->io_threads == 3);
+  CHECK(c->max_message_size == 2048);
+  CHECK(c->connect_timeout.count() == 250);
+  CHECK(c->startup_timeout.count() == 9000);
+  CHECK(c->log_level == "debug");
+  CHECK(c->rules == std::filesystem::path("/etc/pgsoftdelete/rules.toml"));
+}
+
+TEST_CASE("errors name the file, the line and the key") {
+  struct Case {
+    const char* name;
+    const char* text;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"unknown key", "listen = \"a:1\"\n\nlisten_port = 5", "proxy.toml:3: unknown key \"listen_port\""},
+      {"wrong type", "\nio_threads = \"four\"", "proxy.toml:2: key \"io_threads\" must be an integer"},
+      {"out of range", "max_message_size = 10", "proxy.toml:1: key \"max_message_size\" must be between 1024"},
+      {"bad endpoint", "\n\nupstream = \"localhost\"", "proxy.toml:3: key \"upstream\": \"localhost\" is not of the form host:port"},
+      {"bad port", "listen = \"h:70000\"", "proxy.toml:1: key \"listen\": \"h:70000\" has no valid port"},
+      {"bad level", "log_level = \"loud\"", "proxy.toml:1: key \"log_level\" must be one of"},
+      {"syntax error", "listen = \n", "proxy.toml:1: "},
+      {"duplicate key", "io_threads = 1\nio_threads = 2", "proxy.toml:2: "},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    CHECK(error_of(c.text).starts_with(c.expected));
+  }
+}
+
+TEST_CASE("a missing file is an error naming it") {
+  auto c = load_config("/nonexistent/pgsoftdelete.toml");
+  REQUIRE_FALSE(c);
+  CHECK(c.error().to_string().starts_with("/nonexistent/pgsoftdelete.toml: cannot read the file"));
+}
+
+TEST_CASE("parse_endpoint") {
+  CHECK(parse_endpoint("localhost:5432")->host == "localhost");
+  CHECK(parse_endpoint("[::1]:6432")->port == 6432);
+  CHECK_FALSE(parse_endpoint("::1:6432"));
+  CHECK_FALSE(parse_endpoint(":6432"));
+  CHECK_FALSE(parse_endpoint("host:"));
+  CHECK_FALSE(parse_endpoint("host:0"));
+  CHECK_FALSE(parse_endpoint("host:12x"));
+}
