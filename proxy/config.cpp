@@ -37,7 +37,6 @@ class Reader {
       else if (name == "connect_timeout_ms") ok = millis(node, name, c.connect_timeout);
       else if (name == "startup_timeout_ms") ok = millis(node, name, c.startup_timeout);
       else if (name == "log_level") ok = level(node, name, c.log_level);
-      else if (name == "rules") ok = path(node, name, c.rules);
       else ok = error(node, fmt::format("unknown key \"{}\"", name));
       if (!ok) return std::unexpected(ok.error());
     }
@@ -91,16 +90,6 @@ class Reader {
       }
     return error(node, fmt::format("key \"{}\" must be one of trace, debug, info, warn, error, critical, off; not \"{}\"",
                                    key, *text));
-  }
-
-  std::expected<void, ConfigError> path(const toml::node& node, const std::string& key,
-                                        std::optional<std::filesystem::path>& out) const {
-    auto text = string(node, key);
-    if (!text) return std::unexpected(text.error());
-    if (text->empty()) return error(node, fmt::format("key \"{}\" must not be empty", key));
-    std::filesystem::path p(*text);
-    out = p.is_relative() && !base_dir_.empty() ? base_dir_ / p : p;
-    return {};
   }
 
   const std::string& file_;

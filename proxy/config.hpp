@@ -29,7 +29,6 @@ struct Config {
   std::chrono::milliseconds connect_timeout{5000};   ///< to the upstream
   std::chrono::milliseconds startup_timeout{60000};  ///< for a client to send its startup packet
   std::string log_level = "info";
-  std::optional<std::filesystem::path> rules;    ///< rules file; relative paths are from the config file's folder
 };
 
 /// A configuration problem: the file, the line (0 when not known) and what is wrong.

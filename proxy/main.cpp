@@ -29,12 +29,11 @@ bool apply_endpoint(const std::string& flag, const std::string& value, pgsoftdel
 int main(int argc, char** argv) {
   CLI::App app{"pgsoftdelete: soft delete for PostgreSQL, at the wire protocol"};
   app.set_version_flag("--version", std::string("pgsoftdelete ") + PGSD_VERSION);
-  std::string config_file, listen, upstream, rules, log_level;
+  std::string config_file, listen, upstream, log_level;
   unsigned io_threads = 0;
   app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   app.add_option("--listen", listen, "address to listen on, HOST:PORT (default 127.0.0.1:6432)");
   app.add_option("--upstream", upstream, "PostgreSQL server, HOST:PORT (default 127.0.0.1:5432)");
-  app.add_option("--rules", rules, "rules file listing the soft-delete tables");
   app.add_option("--io-threads", io_threads, "I/O threads (default: one per core)")->check(CLI::Range(1, 1024));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -51,7 +50,6 @@ int main(int argc, char** argv) {
   }
   if (!listen.empty() && !apply_endpoint("--listen", listen, config.listen)) return 2;
   if (!upstream.empty() && !apply_endpoint("--upstream", upstream, config.upstream)) return 2;
-  if (!rules.empty()) config.rules = rules;
   if (io_threads != 0) config.io_threads = io_threads;
   if (!log_level.empty()) config.log_level = log_level;
 

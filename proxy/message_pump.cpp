@@ -113,7 +113,7 @@ awaitable<PumpEnd> MessagePump::run() {
     if (begin_ == end_) begin_ = end_ = 0;
   }
   end.last_type = framer_.last_type();
-  end.mid_message = framer_.mid_message() || begin_ != end_;
+  end.mid_message = framer_.mid_message();
   co_return end;
 }
 

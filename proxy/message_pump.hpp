@@ -54,7 +54,7 @@ struct PumpEnd {
   } kind = Kind::eof;
   std::string detail;
   char last_type = 0;  ///< type of the last message read from the source
-  bool mid_message = false;  ///< the source ended inside a message
+  bool mid_message = false;  ///< the source ended inside a message already partly forwarded
 };
 
 /// One direction of a session.

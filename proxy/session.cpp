@@ -231,7 +231,12 @@ awaitable<void> Session::server_to_client(MessagePump& pump) {
     case PumpEnd::Kind::read_error:
       // A server that ends a session says why in a FATAL ErrorResponse first; pass that on
       // alone. Otherwise the client must still learn that its connection is gone.
-      if (end.last_type == codec::backend::error_response && !end.mid_message) {
+      if (end.mid_message) {
+        // Part of a message already went to the client: anything added now would be read as
+        // the rest of it. Closing is the only honest signal left.
+        close_reason_ = "upstream connection lost in the middle of a message: " + end.detail;
+        spdlog::warn("s{} {}", id_, close_reason_);
+      } else if (end.last_type == codec::backend::error_response) {
         close_reason_ = "upstream closed the connection after an error";
       } else {
         close_reason_ = "upstream connection lost: " + end.detail;

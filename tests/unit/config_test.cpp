@@ -24,7 +24,6 @@ TEST_CASE("an empty file gives the defaults") {
   CHECK(c->upstream.to_string() == "127.0.0.1:5432");
   CHECK(c->io_threads == 0);
   CHECK(c->log_level == "info");
-  CHECK_FALSE(c->rules);
 }
 
 TEST_CASE("every key is read") {
@@ -36,7 +35,6 @@ max_message_size = 2048
 connect_timeout_ms = 250
 startup_timeout_ms = 9000
 log_level = "debug"
-rules = "rules.toml"
 )",
                         "proxy.toml", "/etc/pgsoftdelete");
   REQUIRE(c);
@@ -49,7 +47,6 @@ rules = "rules.toml"
   CHECK(c->connect_timeout.count() == 250);
   CHECK(c->startup_timeout.count() == 9000);
   CHECK(c->log_level == "debug");
-  CHECK(c->rules == std::filesystem::path("/etc/pgsoftdelete/rules.toml"));
 }
 
 TEST_CASE("errors name the file, the line and the key") {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, whatever of pgsoftdelete's build and test dependencies is missing
+# (Debian 12 packages only). Safe to run again: it does nothing when all are there.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config
+  libboost-dev libspdlog-dev libfmt-dev doctest-dev libcli11-dev libtomlplusplus-dev
+  libpg-query-dev protobuf-compiler libprotobuf-dev
+  libpq-dev postgresql-15 postgresql-client-15
+  python3-psycopg2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=()
+[ "$(id -u)" = 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's postgresql package starts a cluster of its own; the tests and the demo run theirs.
+if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
+  "${sudo[@]}" pg_ctlcluster 15 main stop 2>/dev/null || true
+fi
