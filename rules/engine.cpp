@@ -1,0 +1,68 @@
+// Engine::rewrite: fast path, then cache, then parse + plan + splice.
+#include "rules/engine.hpp"
+
+#include "parser/json_tree.hpp"
+#include "parser/scan.hpp"
+#include "rules/rewrite_cache.hpp"
+#include "rules/sql_lexer.hpp"
+#include "rules/splice.hpp"
+#include "rules/sql_tokens.hpp"
+
+namespace pgsoftdelete::rules {
+
+Engine::Engine(std::shared_ptr<const RuleSet> rules, EngineOptions options)
+    : rules_(std::move(rules)), options_(options), cache_(std::make_unique<RewriteCache>(options.cache_capacity)) {}
+
+Engine::~Engine() = default;
+
+EngineStats Engine::stats() const { return cache_->stats(); }
+
+std::expected<RewriteResult, parser::Error> Engine::rewrite(std::string_view sql, const Hints& session_hints,
+                                                            std::string_view user) const {
+  thread_local LexResult lexed;
+  lex_sql(sql, *rules_, lexed);
+  if (options_.fast_path && lexed.certainly_untouched()) {
+    cache_->count_fast_path();
+    return RewriteResult{};
+  }
+  std::string key;
+  if (lexed.cacheable() && options_.cache_capacity > 0 && sql.size() <= options_.cache_max_sql) {
+    key = cache_key(lexed, sql, *rules_, session_hints, user);
+    if (auto hit = cache_->find(key)) {
+      auto edits = hit->edits_for(lexed);
+      auto text = apply_edits(sql, std::move(edits));
+      if (!text) return std::unexpected(text.error());
+      RewriteResult r;
+      r.unchanged = hit->edits.empty();
+      if (!r.unchanged) r.sql = std::move(*text);
+      r.statements = hit->statements;
+      return r;
+    }
+  }
+  auto tree = parser::parse_json(sql);
+  if (!tree) return std::unexpected(tree.error());
+  // Our own atoms match PostgreSQL's tokens unless the lexer had doubts; hint comments need the real scanner.
+  thread_local std::vector<SqlToken> tokens;
+  if (lexed.uncertain || lexed.mentions_pgsoftdelete || !options_.lexer_tokens) {
+    auto scanned = parser::scan(sql);
+    if (!scanned) return std::unexpected(scanned.error());
+    tokens = tokens_from_scan(*scanned);
+  } else {
+    tokens_from_atoms(sql, lexed, tokens);
+  }
+  auto plan = plan_rewrite(sql, *tree, tokens, *rules_, session_hints, user);
+  if (!plan) return std::unexpected(plan.error());
+  cache_->count_parsed();
+  if (!key.empty() && plan->cacheable) cache_->insert(key, CachedPlan::from(*plan, lexed));
+  RewriteResult r;
+  r.statements = std::move(plan->statements);
+  if (!plan->edits.empty()) {
+    auto text = apply_edits(sql, std::move(plan->edits));
+    if (!text) return std::unexpected(text.error());
+    r.unchanged = false;
+    r.sql = std::move(*text);
+  }
+  return r;
+}
+
+}  // namespace pgsoftdelete::rules

@@ -1,0 +1,161 @@
+// Parsing of hint table lists and hint comments; TableSet/Hints set operations.
+#include "rules/hints.hpp"
+
+#include <algorithm>
+
+namespace pgsoftdelete::rules {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+parser::Error bad_hint(std::string message) {
+  return parser::Error{parser::sqlstate::invalid_parameter_value, std::move(message), 0};
+}
+
+bool iequals_prefix(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool TableSet::contains(const TableRule& rule, std::string_view ref_schema) const {
+  if (all) return true;
+  std::string_view schema = ref_schema.empty() ? std::string_view(rule.schema) : ref_schema;
+  return std::any_of(names.begin(), names.end(), [&](const QualifiedName& n) {
+    return n.name == rule.name && (n.schema.empty() || n.schema == schema);
+  });
+}
+
+void TableSet::merge(const TableSet& other) {
+  all = all || other.all;
+  for (const auto& n : other.names) {
+    bool present = std::any_of(names.begin(), names.end(),
+                               [&](const QualifiedName& m) { return m.schema == n.schema && m.name == n.name; });
+    if (!present) names.push_back(n);
+  }
+}
+
+std::string TableSet::to_string() const {
+  if (all) return "*";
+  std::vector<std::string> parts;
+  for (const auto& n : names)
+    parts.push_back(n.schema.empty() ? quote_identifier(n.name) : quote_identifier(n.schema) + "." + quote_identifier(n.name));
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+void Hints::merge(const Hints& other) {
+  skip.merge(other.skip);
+  only_deleted.merge(other.only_deleted);
+  hard_delete.merge(other.hard_delete);
+}
+
+std::string Hints::to_string() const {
+  return "skip=" + skip.to_string() + ";only_deleted=" + only_deleted.to_string() +
+         ";hard_delete=" + hard_delete.to_string();
+}
+
+std::expected<TableSet, parser::Error> parse_table_set(std::string_view text) {
+  TableSet set;
+  text = trim(text);
+  if (text.empty()) return set;
+  while (true) {
+    // Split on commas outside double quotes.
+    std::size_t i = 0;
+    bool quoted = false;
+    while (i < text.size() && (quoted || text[i] != ',')) {
+      if (text[i] == '"') quoted = !quoted;
+      ++i;
+    }
+    auto item = trim(text.substr(0, i));
+    if (item == "*") {
+      set.all = true;
+    } else {
+      auto name = parse_qualified_name(item);
+      if (!name) return std::unexpected(bad_hint("invalid table name in pgsoftdelete hint: \"" + std::string(item) + "\""));
+      set.names.push_back(*name);
+    }
+    if (i >= text.size()) break;
+    text.remove_prefix(i + 1);
+  }
+  return set;
+}
+
+std::expected<Hints, parser::Error> parse_hint_text(std::string_view text) {
+  Hints hints;
+  text = trim(text);
+  while (!text.empty()) {
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos)
+      return std::unexpected(bad_hint("pgsoftdelete hint must be key=tables: \"" + std::string(text) + "\""));
+    auto key = trim(text.substr(0, eq));
+    text.remove_prefix(eq + 1);
+    text = trim(text);
+    // The value runs to the next whitespace or ';' outside quotes; a list may contain ", " so we also
+    // continue after a comma.
+    std::size_t i = 0;
+    bool quoted = false;
+    while (i < text.size()) {
+      char c = text[i];
+      if (c == '"') quoted = !quoted;
+      if (!quoted && c == ';') break;
+      if (!quoted && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+        std::size_t j = i;
+        while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r')) ++j;
+        bool continues = (i > 0 && text[i - 1] == ',') || (j < text.size() && text[j] == ',');
+        if (!continues) break;
+        i = j;
+        continue;
+      }
+      ++i;
+    }
+    auto value = parse_table_set(text.substr(0, i));
+    if (!value) return std::unexpected(value.error());
+    text.remove_prefix(i);
+    if (!text.empty() && text.front() == ';') text.remove_prefix(1);
+    text = trim(text);
+    if (key == "skip") hints.skip.merge(*value);
+    else if (key == "only_deleted") hints.only_deleted.merge(*value);
+    else if (key == "hard_delete") hints.hard_delete.merge(*value);
+    else return std::unexpected(bad_hint("unknown pgsoftdelete hint \"" + std::string(key) +
+                                         "\" (expected skip, only_deleted or hard_delete)"));
+  }
+  return hints;
+}
+
+std::expected<std::optional<Hints>, parser::Error> parse_hint_comment(std::string_view comment) {
+  std::string_view body;
+  if (comment.starts_with("/*") && comment.ends_with("*/") && comment.size() >= 4)
+    body = comment.substr(2, comment.size() - 4);
+  else if (comment.starts_with("--"))
+    body = comment.substr(2);
+  else
+    return std::optional<Hints>{};
+  body = trim(body);
+  constexpr std::string_view tag = "pgsoftdelete";
+  if (!iequals_prefix(body, tag)) return std::optional<Hints>{};
+  body.remove_prefix(tag.size());
+  body = trim(body);
+  if (body.empty() || body.front() != ':')
+    return std::unexpected(bad_hint("pgsoftdelete hint comment must read /* pgsoftdelete: skip=… */"));
+  body.remove_prefix(1);
+  auto hints = parse_hint_text(body);
+  if (!hints) return std::unexpected(hints.error());
+  return std::optional<Hints>{*hints};
+}
+
+}  // namespace pgsoftdelete::rules

@@ -1,0 +1,89 @@
+// The loaded, validated and immutable rules: which tables are soft-deleted, how, and the policies.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace pgsoftdelete::rules {
+
+/// How a table marks a row as deleted.
+enum class DeletedKind {
+  flag,       ///< a boolean column, deleted when true (live: NOT col)
+  timestamp,  ///< a timestamp column, deleted when not null (live: col IS NULL), set to now() on delete
+};
+
+/// What the engine does with a statement that would really remove rule-table rows (TRUNCATE, MERGE).
+enum class Policy {
+  reject,  ///< answer 0A000 (the default)
+  allow,   ///< forward the statement as it is
+};
+
+/// One extra assignment made when a row is soft-deleted, e.g. deleted_by = current_user.
+struct ExtraAssignment {
+  std::string column;      ///< column name, case-folded
+  std::string expression;  ///< SQL expression text, validated by the loader
+};
+
+/// One soft-deleted table.
+struct TableRule {
+  std::string schema;  ///< empty: the rule matches the table name in any schema
+  std::string name;    ///< relation name (case-folded unless quoted in the file)
+  std::string column;  ///< the deleted-marker column
+  DeletedKind kind = DeletedKind::flag;
+  std::vector<ExtraAssignment> on_delete_set;  ///< extra assignments on soft delete
+  int line = 0;                                ///< where the rule is in the file (for messages)
+
+  /// The SQL name of the table for messages, e.g. `public.humans`.
+  std::string display_name() const;
+  /// Predicate selecting live rows (`NOT q.col` / `q.col IS NULL`); `qualifier` is SQL text or empty.
+  std::string live_predicate(std::string_view qualifier) const;
+  /// Predicate selecting deleted rows (`q.col` / `q.col IS NOT NULL`).
+  std::string deleted_predicate(std::string_view qualifier) const;
+  /// The SET list of a soft delete: `col = true[, extra = expr…]`.
+  std::string delete_assignments() const;
+};
+
+/// Users allowed to use a kind of hint; `*` allows everyone.
+struct UserList {
+  std::vector<std::string> users{"*"};
+  bool allows(std::string_view user) const;
+};
+
+/// The whole rules file. Immutable once loaded; share it as std::shared_ptr<const RuleSet>.
+class RuleSet {
+ public:
+  RuleSet(std::vector<TableRule> tables, Policy truncate, Policy merge, UserList skip_users,
+          UserList hard_delete_users, std::uint64_t version);
+
+  /// The rule for a table reference, or nullptr. An unqualified reference matches a rule for any schema
+  /// (search_path is unknown to us: assume the worst); a qualified one matches unqualified rules and the
+  /// rule for that schema.
+  const TableRule* find(std::string_view schema, std::string_view name) const;
+  /// True when some rule names a relation called `name` (any schema): used by the fast path.
+  bool names_table(std::string_view name) const { return by_name_.contains(std::string(name)); }
+
+  const std::vector<TableRule>& tables() const { return tables_; }
+  Policy truncate_policy() const { return truncate_; }
+  Policy merge_policy() const { return merge_; }
+  /// Users who may use skip and only_deleted hints (both reveal deleted rows).
+  const UserList& skip_users() const { return skip_users_; }
+  /// Users who may use the hard_delete hint.
+  const UserList& hard_delete_users() const { return hard_delete_users_; }
+  /// A number unique to this load, part of every cache key.
+  std::uint64_t version() const { return version_; }
+
+ private:
+  std::vector<TableRule> tables_;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
+  Policy truncate_;
+  Policy merge_;
+  UserList skip_users_;
+  UserList hard_delete_users_;
+  std::uint64_t version_;
+};
+
+}  // namespace pgsoftdelete::rules

@@ -1,0 +1,92 @@
+// Building SqlToken lists from the PostgreSQL scanner or from the fast path's atoms.
+#include "rules/sql_tokens.hpp"
+
+#include <array>
+#include <utility>
+
+namespace pgsoftdelete::rules {
+namespace {
+
+Tok from_pg(pg_query::Token t) {
+  switch (t) {
+    case pg_query::C_COMMENT:
+    case pg_query::SQL_COMMENT: return Tok::comment;
+    case pg_query::ASCII_40: return Tok::lparen;
+    case pg_query::ASCII_41: return Tok::rparen;
+    case pg_query::ASCII_91: return Tok::lbracket;
+    case pg_query::ASCII_93: return Tok::rbracket;
+    case pg_query::ASCII_42: return Tok::star;
+    case pg_query::ASCII_46: return Tok::dot;
+    case pg_query::ASCII_59: return Tok::semicolon;
+    case pg_query::ONLY: return Tok::kw_only;
+    case pg_query::FROM: return Tok::kw_from;
+    case pg_query::DELETE_P: return Tok::kw_delete;
+    case pg_query::USING: return Tok::kw_using;
+    case pg_query::WHERE: return Tok::kw_where;
+    case pg_query::RETURNING: return Tok::kw_returning;
+    case pg_query::AS: return Tok::kw_as;
+    case pg_query::TABLE: return Tok::kw_table;
+    case pg_query::UESCAPE: return Tok::kw_uescape;
+    default: return Tok::other;
+  }
+}
+
+bool iequals(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+constexpr std::array<std::pair<std::string_view, Tok>, 8> keywords = {{
+    {"only", Tok::kw_only},
+    {"from", Tok::kw_from},
+    {"delete", Tok::kw_delete},
+    {"using", Tok::kw_using},
+    {"where", Tok::kw_where},
+    {"returning", Tok::kw_returning},
+    {"as", Tok::kw_as},
+    {"table", Tok::kw_table},
+}};
+
+Tok from_atom(std::string_view text) {
+  if (text.size() == 1) {
+    switch (text[0]) {
+      case '(': return Tok::lparen;
+      case ')': return Tok::rparen;
+      case '[': return Tok::lbracket;
+      case ']': return Tok::rbracket;
+      case '*': return Tok::star;
+      case '.': return Tok::dot;
+      case ';': return Tok::semicolon;
+      default: break;
+    }
+  }
+  if (text.size() < 2 || text.size() > 9) return Tok::other;
+  for (const auto& [word, kind] : keywords)
+    if (iequals(text, word)) return kind;
+  return Tok::other;
+}
+
+}  // namespace
+
+std::vector<SqlToken> tokens_from_scan(const std::vector<parser::Token>& tokens) {
+  std::vector<SqlToken> out;
+  out.reserve(tokens.size());
+  for (const auto& t : tokens) out.push_back({t.start, t.end, from_pg(t.kind)});
+  return out;
+}
+
+void tokens_from_atoms(std::string_view sql, const LexResult& lexed, std::vector<SqlToken>& out) {
+  out.clear();
+  out.reserve(lexed.atoms.size());
+  for (const auto& a : lexed.atoms) {
+    Tok kind = a.kind == AtomKind::word ? from_atom(sql.substr(a.start, a.end - a.start)) : Tok::other;
+    out.push_back({static_cast<int>(a.start), static_cast<int>(a.end), kind});
+  }
+}
+
+}  // namespace pgsoftdelete::rules

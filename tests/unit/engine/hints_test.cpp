@@ -1,0 +1,191 @@
+// Hints: parsing, statement comments, session hints, SET/RESET tracking info, and who may use them.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "test_support.hpp"
+
+namespace pgsoftdelete::test {
+
+using rules::HintKind;
+using rules::HintSetting;
+using rules::Hints;
+
+#define H(alias) "(SELECT * FROM humans WHERE NOT is_deleted) " alias
+#define HD(alias) "(SELECT * FROM humans WHERE is_deleted) " alias
+
+TEST_CASE("hints: table lists") {
+  auto s = rules::parse_table_set(" humans, public.aliens ,\"Mixed\" ");
+  REQUIRE(s);
+  CHECK_FALSE(s->all);
+  REQUIRE(s->names.size() == 3);
+  CHECK(s->names[1].schema == "public");
+  CHECK(s->names[2].name == "Mixed");
+  auto all = rules::parse_table_set("*");
+  REQUIRE(all);
+  CHECK(all->all);
+  auto empty = rules::parse_table_set("");
+  REQUIRE(empty);
+  CHECK(empty->empty());
+  CHECK_FALSE(rules::parse_table_set("humans,,aliens"));
+  CHECK_FALSE(rules::parse_table_set("a b"));
+}
+
+TEST_CASE("hints: comments") {
+  auto h = rules::parse_hint_comment("/* pgsoftdelete: skip=humans,aliens hard_delete=* */");
+  REQUIRE(h);
+  REQUIRE(h->has_value());
+  CHECK((*h)->skip.names.size() == 2);
+  CHECK((*h)->hard_delete.all);
+  auto spaced = rules::parse_hint_comment("/*pgsoftdelete:skip = humans, aliens; only_deleted=aliens*/");
+  REQUIRE(spaced);
+  REQUIRE(spaced->has_value());
+  CHECK((*spaced)->skip.names.size() == 2);
+  CHECK((*spaced)->only_deleted.names.size() == 1);
+  auto line = rules::parse_hint_comment("-- pgsoftdelete: only_deleted=humans");
+  REQUIRE(line);
+  REQUIRE(line->has_value());
+  auto other = rules::parse_hint_comment("/*+ SeqScan(h) */");
+  REQUIRE(other);
+  CHECK_FALSE(other->has_value());
+  CHECK_FALSE(rules::parse_hint_comment("/* pgsoftdelete skip=humans */"));
+}
+
+struct HintCase {
+  const char* name;
+  const char* sql;
+  const char* expected;  // nullptr: unchanged
+};
+
+TEST_CASE("hints: statement comments change the rewrite") {
+  const HintCase cases[] = {
+      {"skip one", "/* pgsoftdelete: skip=humans */ SELECT * FROM humans JOIN aliens a ON true",
+       "SELECT * FROM humans JOIN (SELECT * FROM aliens WHERE deleted_at IS NULL) a ON true"},
+      {"skip all", "/* pgsoftdelete: skip=* */ SELECT * FROM humans JOIN aliens a ON true", nullptr},
+      {"only_deleted", "/* pgsoftdelete: only_deleted=humans */ SELECT * FROM humans h", "SELECT * FROM " HD("h")},
+      {"only_deleted wins over skip", "/* pgsoftdelete: skip=* only_deleted=humans */ SELECT * FROM humans",
+       "SELECT * FROM " HD("humans")},
+      {"line comment", "-- pgsoftdelete: skip=humans\nSELECT * FROM humans", nullptr},
+      {"hard_delete", "/* pgsoftdelete: hard_delete=humans */ DELETE FROM humans WHERE id = 1",
+       "DELETE FROM humans WHERE (id = 1) AND NOT humans.is_deleted"},
+      {"hard_delete of deleted rows (purge)", "/* pgsoftdelete: hard_delete=humans only_deleted=humans */ DELETE FROM humans",
+       "DELETE FROM humans WHERE humans.is_deleted"},
+      {"skip on DELETE: soft delete without live filter", "/* pgsoftdelete: skip=humans */ DELETE FROM humans WHERE id = 1",
+       "UPDATE humans SET is_deleted = true WHERE id = 1"},
+      {"only_deleted UPDATE (undelete)", "/* pgsoftdelete: only_deleted=humans */ UPDATE humans SET is_deleted = false WHERE id = 2",
+       "UPDATE humans SET is_deleted = false WHERE (id = 2) AND humans.is_deleted"},
+      {"hard_delete allows TRUNCATE", "/* pgsoftdelete: hard_delete=humans */ TRUNCATE humans", nullptr},
+      {"hint applies to its statement only", "/* pgsoftdelete: skip=humans */ SELECT * FROM humans; SELECT * FROM humans",
+       "SELECT * FROM humans; SELECT * FROM " H("humans")},
+      {"hint on a later statement", "SELECT * FROM humans; /* pgsoftdelete: skip=humans */ SELECT * FROM humans",
+       "SELECT * FROM " H("humans") "; SELECT * FROM humans"},
+      {"not leading: ignored", "SELECT * FROM humans /* pgsoftdelete: skip=humans */", "SELECT * FROM " H("humans")},
+      {"schema-qualified hint", "/* pgsoftdelete: skip=public.humans */ SELECT * FROM public.humans", nullptr},
+      {"schema-qualified hint, unqualified reference", "/* pgsoftdelete: skip=public.humans */ SELECT * FROM humans",
+       "SELECT * FROM " H("humans")},
+      {"hint for another schema", "/* pgsoftdelete: skip=other.humans */ SELECT * FROM humans", "SELECT * FROM " H("humans")},
+  };
+  for (const auto& c : cases) {
+    std::string name = c.name;
+    CAPTURE(name);
+    auto r = rewrite_slow(c.sql);
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+    if (!c.expected) {
+      CHECK(r->unchanged);
+    } else {
+      CAPTURE(r->sql);
+      CHECK(normalised(r->sql) == normalised(c.expected));
+    }
+  }
+}
+
+TEST_CASE("hints: the hint comment itself stays in the text") {
+  auto r = rewrite_slow("/* pgsoftdelete: skip=aliens */ SELECT * FROM humans, aliens");
+  REQUIRE(r);
+  CHECK(r->sql == "/* pgsoftdelete: skip=aliens */ SELECT * FROM " H("humans") ", aliens");
+}
+
+TEST_CASE("hints: session hints") {
+  Hints session;
+  session.skip = *rules::parse_table_set("humans");
+  auto r = rewrite_slow("SELECT * FROM humans, aliens", session);
+  REQUIRE(r);
+  CHECK(normalised(r->sql) == normalised("SELECT * FROM humans, (SELECT * FROM aliens WHERE deleted_at IS NULL) aliens"));
+  auto add = rewrite_slow("/* pgsoftdelete: skip=aliens */ SELECT * FROM humans, aliens", session);
+  REQUIRE(add);
+  CHECK(add->unchanged);
+}
+
+TEST_CASE("hints: SET / RESET / DISCARD produce hint settings for the proxy") {
+  struct SetCase {
+    const char* sql;
+    HintSetting::Action action;
+    HintKind kind;
+    bool local;
+    const char* value;
+  };
+  const SetCase cases[] = {
+      {"SET pgsoftdelete.skip = 'humans, aliens'", HintSetting::Action::set, HintKind::skip, false, "aliens,humans"},
+      {"SET pgsoftdelete.skip TO humans, aliens", HintSetting::Action::set, HintKind::skip, false, "aliens,humans"},
+      {"SET LOCAL pgsoftdelete.only_deleted = '*'", HintSetting::Action::set, HintKind::only_deleted, true, "*"},
+      {"SET SESSION pgsoftdelete.hard_delete = ''", HintSetting::Action::set, HintKind::hard_delete, false, ""},
+      {"SET pgsoftdelete.skip TO DEFAULT", HintSetting::Action::reset, HintKind::skip, false, ""},
+      {"RESET pgsoftdelete.hard_delete", HintSetting::Action::reset, HintKind::hard_delete, false, ""},
+      {"RESET ALL", HintSetting::Action::reset_all, HintKind::skip, false, ""},
+      {"DISCARD ALL", HintSetting::Action::reset_all, HintKind::skip, false, ""},
+  };
+  for (const auto& c : cases) {
+    std::string sql = c.sql;
+    CAPTURE(sql);
+    auto r = rewrite_slow(c.sql);
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+    CHECK(r->unchanged);
+    REQUIRE(r->statements.size() == 1);
+    REQUIRE(r->statements[0].hint_setting.has_value());
+    const auto& s = *r->statements[0].hint_setting;
+    CHECK(s.action == c.action);
+    if (c.action != HintSetting::Action::reset_all) CHECK(s.kind == c.kind);
+    CHECK(s.local == c.local);
+    CHECK(s.value.to_string() == c.value);
+  }
+  auto other = rewrite_slow("SET search_path = public; DISCARD PLANS");
+  REQUIRE(other);
+  REQUIRE(other->statements.size() == 2);
+  CHECK_FALSE(other->statements[0].hint_setting.has_value());
+  CHECK_FALSE(other->statements[1].hint_setting.has_value());
+}
+
+TEST_CASE("hints: who may use them (42501)") {
+  auto rules = rules_from(R"(
+[hints]
+skip_users = ["admin"]
+hard_delete_users = []
+[[table]]
+name = "humans"
+)");
+  rules::Engine engine(rules);
+  auto denied = engine.rewrite("/* pgsoftdelete: skip=humans */ SELECT * FROM humans", {}, "app");
+  REQUIRE_FALSE(denied);
+  CHECK(denied.error().sqlstate == "42501");
+  auto allowed = engine.rewrite("/* pgsoftdelete: skip=humans */ SELECT * FROM humans", {}, "admin");
+  REQUIRE(allowed);
+  CHECK(allowed->unchanged);
+  auto set_denied = engine.rewrite("SET pgsoftdelete.only_deleted = 'humans'", {}, "app");
+  REQUIRE_FALSE(set_denied);
+  CHECK(set_denied.error().sqlstate == "42501");
+  auto clear_ok = engine.rewrite("SET pgsoftdelete.skip = ''", {}, "app");
+  CHECK(clear_ok);
+  auto hard = engine.rewrite("/* pgsoftdelete: hard_delete=humans */ DELETE FROM humans", {}, "admin");
+  REQUIRE_FALSE(hard);
+  CHECK(hard.error().sqlstate == "42501");
+  Hints session;
+  session.skip.all = true;
+  auto session_denied = engine.rewrite("SELECT * FROM humans", session, "app");
+  REQUIRE_FALSE(session_denied);
+  CHECK(session_denied.error().sqlstate == "42501");
+  // A hint that does not apply to any table read does not need permission.
+  auto unrelated = engine.rewrite("SELECT 1", session, "app");
+  CHECK(unrelated);
+}
+
+}  // namespace pgsoftdelete::test

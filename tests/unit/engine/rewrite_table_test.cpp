@@ -1,0 +1,302 @@
+// Table-driven rewrite tests: {name, sql_in, sql_expected}, compared after parse+deparse of both sides.
+// Rows whose expected text is empty must come back unchanged (byte for byte).
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace pgsoftdelete::test {
+namespace {
+
+struct Case {
+  const char* name;
+  const char* sql;
+  const char* expected;  // nullptr: must come back unchanged
+};
+
+#define H(alias) "(SELECT * FROM humans WHERE NOT is_deleted) " alias
+#define A(alias) "(SELECT * FROM aliens WHERE deleted_at IS NULL) " alias
+
+const std::vector<Case> read_cases = {
+    {"plain table", "SELECT * FROM humans", "SELECT * FROM " H("humans")},
+    {"alias", "SELECT h.name FROM humans h WHERE h.id = 1", "SELECT h.name FROM " H("h") " WHERE h.id = 1"},
+    {"AS alias with column aliases", "SELECT a FROM humans AS h(a, b)", "SELECT a FROM " H("AS h(a, b)")},
+    {"timestamp column", "SELECT * FROM aliens", "SELECT * FROM " A("aliens")},
+    {"schema-qualified", "SELECT * FROM public.humans", "SELECT * FROM (SELECT * FROM public.humans WHERE NOT is_deleted) humans"},
+    {"quoted name", "SELECT * FROM \"humans\"", "SELECT * FROM " H("humans")},
+    {"upper case folds", "SELECT * FROM HUMANS", "SELECT * FROM " H("humans")},
+    {"quoted case-sensitive rule", "SELECT * FROM \"Robots\" r", "SELECT * FROM (SELECT * FROM \"Robots\" WHERE NOT is_deleted) r"},
+    {"case-sensitive rule not matched unquoted", "SELECT * FROM robots", nullptr},
+    {"other schema for a qualified rule", "SELECT * FROM other.\"Robots\"", nullptr},
+    {"Unicode escape", "SELECT * FROM U&\"hum\\0061ns\"", "SELECT * FROM (SELECT * FROM U&\"hum\\0061ns\" WHERE NOT is_deleted) humans"},
+    {"Unicode escape with UESCAPE", "SELECT * FROM U&\"hum!0061ns\" UESCAPE '!' x",
+     "SELECT * FROM (SELECT * FROM U&\"hum!0061ns\" UESCAPE '!' WHERE NOT is_deleted) x"},
+    {"Unicode escape with UESCAPE, DELETE", "DELETE FROM U&\"hum!0061ns\" UESCAPE '!' WHERE id = 1",
+     "UPDATE humans SET is_deleted = true WHERE (id = 1) AND NOT humans.is_deleted"},
+    {"Unicode escape, schema", "SELECT * FROM public.U&\"\\0068umans\"",
+     "SELECT * FROM (SELECT * FROM public.humans WHERE NOT is_deleted) humans"},
+    {"ONLY", "SELECT * FROM ONLY humans", "SELECT * FROM (SELECT * FROM ONLY humans WHERE NOT is_deleted) humans"},
+    {"ONLY (t)", "SELECT * FROM ONLY (humans) h", "SELECT * FROM (SELECT * FROM ONLY humans WHERE NOT is_deleted) h"},
+    {"t *", "SELECT * FROM humans * h", "SELECT * FROM " H("h")},
+    {"TABLE t", "TABLE humans", "SELECT * FROM " H("humans")},
+    {"comma join", "SELECT * FROM humans h, aliens a WHERE a.human_id = h.id",
+     "SELECT * FROM " H("h") ", " A("a") " WHERE a.human_id = h.id"},
+    {"inner join", "SELECT * FROM humans h JOIN aliens a ON a.human_id = h.id",
+     "SELECT * FROM " H("h") " JOIN " A("a") " ON a.human_id = h.id"},
+    {"left join nullable side", "SELECT * FROM planets p LEFT JOIN humans h ON h.planet_id = p.id",
+     "SELECT * FROM planets p LEFT JOIN " H("h") " ON h.planet_id = p.id"},
+    {"right join", "SELECT * FROM humans h RIGHT JOIN planets p ON h.planet_id = p.id",
+     "SELECT * FROM " H("h") " RIGHT JOIN planets p ON h.planet_id = p.id"},
+    {"full join", "SELECT * FROM humans h FULL OUTER JOIN aliens a ON a.human_id = h.id",
+     "SELECT * FROM " H("h") " FULL JOIN " A("a") " ON a.human_id = h.id"},
+    {"cross join", "SELECT * FROM humans CROSS JOIN planets", "SELECT * FROM " H("humans") " CROSS JOIN planets"},
+    {"natural join", "SELECT * FROM humans NATURAL JOIN planets", "SELECT * FROM " H("humans") " NATURAL JOIN planets"},
+    {"using join", "SELECT * FROM humans JOIN aliens USING (id)", "SELECT * FROM " H("humans") " JOIN " A("aliens") " USING (id)"},
+    {"self join", "SELECT * FROM humans a JOIN humans b ON a.id = b.id", "SELECT * FROM " H("a") " JOIN " H("b") " ON a.id = b.id"},
+    {"parenthesised join", "SELECT * FROM (humans h JOIN aliens a ON a.human_id = h.id) LEFT JOIN planets p ON p.id = h.planet_id",
+     "SELECT * FROM (" H("h") " JOIN " A("a") " ON a.human_id = h.id) LEFT JOIN planets p ON p.id = h.planet_id"},
+    {"subquery in FROM", "SELECT * FROM (SELECT id FROM humans) s", "SELECT * FROM (SELECT id FROM " H("humans") ") s"},
+    {"IN subquery", "SELECT * FROM planets WHERE id IN (SELECT planet_id FROM humans)",
+     "SELECT * FROM planets WHERE id IN (SELECT planet_id FROM " H("humans") ")"},
+    {"EXISTS", "SELECT * FROM planets p WHERE EXISTS (SELECT 1 FROM humans h WHERE h.planet_id = p.id)",
+     "SELECT * FROM planets p WHERE EXISTS (SELECT 1 FROM " H("h") " WHERE h.planet_id = p.id)"},
+    {"NOT EXISTS", "SELECT * FROM planets p WHERE NOT EXISTS (SELECT FROM aliens)",
+     "SELECT * FROM planets p WHERE NOT EXISTS (SELECT FROM " A("aliens") ")"},
+    {"ANY", "SELECT * FROM planets WHERE id = ANY (SELECT planet_id FROM humans)",
+     "SELECT * FROM planets WHERE id = ANY (SELECT planet_id FROM " H("humans") ")"},
+    {"ALL", "SELECT * FROM planets WHERE id > ALL (SELECT planet_id FROM humans)",
+     "SELECT * FROM planets WHERE id > ALL (SELECT planet_id FROM " H("humans") ")"},
+    {"scalar subquery in select list", "SELECT p.name, (SELECT count(*) FROM humans h WHERE h.planet_id = p.id) FROM planets p",
+     "SELECT p.name, (SELECT count(*) FROM " H("h") " WHERE h.planet_id = p.id) FROM planets p"},
+    {"HAVING subquery", "SELECT planet_id FROM planets GROUP BY planet_id HAVING count(*) > (SELECT count(*) FROM aliens)",
+     "SELECT planet_id FROM planets GROUP BY planet_id HAVING count(*) > (SELECT count(*) FROM " A("aliens") ")"},
+    {"LATERAL", "SELECT * FROM planets p, LATERAL (SELECT * FROM humans h WHERE h.planet_id = p.id) x",
+     "SELECT * FROM planets p, LATERAL (SELECT * FROM " H("h") " WHERE h.planet_id = p.id) x"},
+    {"nested subqueries", "SELECT * FROM humans WHERE id IN (SELECT human_id FROM aliens WHERE human_id IN (SELECT id FROM humans))",
+     "SELECT * FROM " H("humans") " WHERE id IN (SELECT human_id FROM " A("aliens") " WHERE human_id IN (SELECT id FROM " H("humans") "))"},
+    {"CTE", "WITH x AS (SELECT * FROM humans) SELECT * FROM x", "WITH x AS (SELECT * FROM " H("humans") ") SELECT * FROM x"},
+    {"CTE shadows table", "WITH humans AS (SELECT 1 AS id) SELECT * FROM humans", nullptr},
+    {"CTE body sees the table", "WITH humans AS (SELECT * FROM humans) SELECT * FROM humans",
+     "WITH humans AS (SELECT * FROM " H("humans") ") SELECT * FROM humans"},
+    {"later CTE sees earlier one", "WITH a AS (SELECT 1), humans AS (SELECT 2) SELECT * FROM humans, aliens",
+     "WITH a AS (SELECT 1), humans AS (SELECT 2) SELECT * FROM humans, " A("aliens")},
+    {"recursive CTE over a rule table",
+     "WITH RECURSIVE r AS (SELECT id FROM humans WHERE id = 1 UNION ALL SELECT h.id FROM humans h JOIN r ON h.id = r.id + 1) SELECT * FROM r",
+     "WITH RECURSIVE r AS (SELECT id FROM " H("humans") " WHERE id = 1 UNION ALL SELECT h.id FROM " H("h") " JOIN r ON h.id = r.id + 1) SELECT * FROM r"},
+    {"recursive CTE named like a table", "WITH RECURSIVE humans(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM humans WHERE n < 3) SELECT * FROM humans", nullptr},
+    {"CTE scope ends with its statement", "SELECT * FROM (WITH humans AS (SELECT 1) SELECT * FROM humans) s, humans",
+     "SELECT * FROM (WITH humans AS (SELECT 1) SELECT * FROM humans) s, " H("humans")},
+    {"UNION", "SELECT id FROM humans UNION SELECT id FROM aliens", "SELECT id FROM " H("humans") " UNION SELECT id FROM " A("aliens")},
+    {"INTERSECT/EXCEPT", "SELECT id FROM humans INTERSECT SELECT id FROM aliens EXCEPT SELECT id FROM planets",
+     "SELECT id FROM " H("humans") " INTERSECT SELECT id FROM " A("aliens") " EXCEPT SELECT id FROM planets"},
+    {"FOR UPDATE OF alias", "SELECT * FROM humans h FOR UPDATE OF h", "SELECT * FROM " H("h") " FOR UPDATE OF h"},
+    {"FOR SHARE", "SELECT * FROM humans FOR SHARE", "SELECT * FROM " H("humans") " FOR SHARE"},
+    {"window and order", "SELECT id, row_number() OVER (ORDER BY id) FROM humans ORDER BY id LIMIT 5",
+     "SELECT id, row_number() OVER (ORDER BY id) FROM " H("humans") " ORDER BY id LIMIT 5"},
+    {"INSERT … SELECT", "INSERT INTO planets (id, name) SELECT id, name FROM humans",
+     "INSERT INTO planets (id, name) SELECT id, name FROM " H("humans")},
+    {"INSERT into a rule table", "INSERT INTO humans (id, name) VALUES (9, 'x')", nullptr},
+    {"INSERT … SELECT from itself", "INSERT INTO humans SELECT * FROM humans WHERE id = 1",
+     "INSERT INTO humans SELECT * FROM " H("humans") " WHERE id = 1"},
+    {"INSERT ON CONFLICT", "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = excluded.name", nullptr},
+    {"SELECT INTO", "SELECT * INTO copy_of_humans FROM humans", "SELECT * INTO copy_of_humans FROM " H("humans")},
+    {"CREATE TABLE AS", "CREATE TABLE c AS SELECT * FROM humans", "CREATE TABLE c AS SELECT * FROM " H("humans")},
+    {"CREATE VIEW", "CREATE VIEW v AS SELECT * FROM humans", "CREATE VIEW v AS SELECT * FROM " H("humans")},
+    {"EXPLAIN", "EXPLAIN SELECT * FROM humans", "EXPLAIN SELECT * FROM " H("humans")},
+    {"EXPLAIN ANALYZE", "EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM humans", "EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM " H("humans")},
+    {"PREPARE", "PREPARE p(int) AS SELECT * FROM humans WHERE id = $1", "PREPARE p(int) AS SELECT * FROM " H("humans") " WHERE id = $1"},
+    {"DECLARE CURSOR", "DECLARE c CURSOR FOR SELECT * FROM humans", "DECLARE c CURSOR FOR SELECT * FROM " H("humans")},
+    {"COPY TO", "COPY humans TO STDOUT", "COPY (SELECT * FROM humans WHERE NOT is_deleted) TO STDOUT"},
+    {"COPY columns TO", "COPY public.humans (id, name) TO STDOUT WITH (FORMAT csv)",
+     "COPY (SELECT id, name FROM public.humans WHERE NOT is_deleted) TO STDOUT WITH (FORMAT csv)"},
+    {"COPY (query) TO", "COPY (SELECT * FROM aliens) TO STDOUT", "COPY (SELECT * FROM " A("aliens") ") TO STDOUT"},
+    {"COPY FROM", "COPY humans FROM STDIN", nullptr},
+    {"MERGE source", "MERGE INTO planets p USING humans h ON p.id = h.planet_id WHEN MATCHED THEN DO NOTHING",
+     "MERGE INTO planets p USING " H("h") " ON p.id = h.planet_id WHEN MATCHED THEN DO NOTHING"},
+    {"multi-statement", "SELECT 1; SELECT * FROM humans; SELECT 2", "SELECT 1; SELECT * FROM " H("humans") "; SELECT 2"},
+    {"no rule table", "SELECT * FROM planets p JOIN moons m ON m.planet_id = p.id", nullptr},
+    {"rule name as a column", "SELECT humans FROM planets", nullptr},
+    {"rule name in a string", "SELECT 'humans' FROM planets", nullptr},
+    {"function in FROM", "SELECT * FROM generate_series(1, 3) humans", nullptr},
+    {"ALTER TABLE", "ALTER TABLE humans ADD COLUMN x int", nullptr},
+    {"CREATE INDEX", "CREATE INDEX ON humans (id) WHERE NOT is_deleted", nullptr},
+    {"LOCK", "LOCK TABLE humans IN SHARE MODE", nullptr},
+    {"GRANT", "GRANT SELECT ON humans TO someone", nullptr},
+    {"VACUUM", "VACUUM ANALYZE humans", nullptr},
+    {"DROP", "DROP TABLE humans", nullptr},
+    {"DO block without rule tables", "DO $$BEGIN PERFORM 1 FROM planets; END$$", nullptr},
+    {"CREATE TABLE LIKE", "CREATE TABLE h2 (LIKE humans)", nullptr},
+};
+
+const std::vector<Case> write_cases = {
+    {"DELETE", "DELETE FROM humans WHERE id = 1", "UPDATE humans SET is_deleted = true WHERE (id = 1) AND NOT humans.is_deleted"},
+    {"DELETE no WHERE", "DELETE FROM humans", "UPDATE humans SET is_deleted = true WHERE NOT humans.is_deleted"},
+    {"DELETE alias", "DELETE FROM humans h WHERE h.id = 1 OR h.id = 2",
+     "UPDATE humans h SET is_deleted = true WHERE (h.id = 1 OR h.id = 2) AND NOT h.is_deleted"},
+    {"DELETE AS alias", "DELETE FROM humans AS h WHERE h.id = 1", "UPDATE humans AS h SET is_deleted = true WHERE (h.id = 1) AND NOT h.is_deleted"},
+    {"DELETE timestamp", "DELETE FROM aliens WHERE id = 1", "UPDATE aliens SET deleted_at = now() WHERE (id = 1) AND aliens.deleted_at IS NULL"},
+    {"DELETE ONLY schema", "DELETE FROM ONLY public.humans WHERE id = 1",
+     "UPDATE ONLY public.humans SET is_deleted = true WHERE (id = 1) AND NOT humans.is_deleted"},
+    {"DELETE RETURNING", "DELETE FROM humans WHERE id = 1 RETURNING id, name",
+     "UPDATE humans SET is_deleted = true WHERE (id = 1) AND NOT humans.is_deleted RETURNING id, name"},
+    {"DELETE no WHERE RETURNING", "DELETE FROM humans RETURNING *", "UPDATE humans SET is_deleted = true WHERE NOT humans.is_deleted RETURNING *"},
+    {"DELETE USING", "DELETE FROM humans h USING aliens a WHERE a.human_id = h.id",
+     "UPDATE humans h SET is_deleted = true FROM " A("a") " WHERE (a.human_id = h.id) AND NOT h.is_deleted"},
+    {"DELETE USING plain table", "DELETE FROM humans h USING planets p WHERE p.id = h.planet_id AND p.name = 'x'",
+     "UPDATE humans h SET is_deleted = true FROM planets p WHERE (p.id = h.planet_id AND p.name = 'x') AND NOT h.is_deleted"},
+    {"DELETE USING without WHERE", "DELETE FROM humans USING aliens",
+     "UPDATE humans SET is_deleted = true FROM " A("aliens") " WHERE NOT humans.is_deleted"},
+    {"DELETE subquery in WHERE", "DELETE FROM humans WHERE id IN (SELECT human_id FROM aliens WHERE name = 'x')",
+     "UPDATE humans SET is_deleted = true WHERE (id IN (SELECT human_id FROM " A("aliens") " WHERE name = 'x')) AND NOT humans.is_deleted"},
+    {"DELETE WHERE CURRENT OF", "DELETE FROM humans WHERE CURRENT OF c", "UPDATE humans SET is_deleted = true WHERE CURRENT OF c"},
+    {"DELETE WITH", "WITH x AS (SELECT id FROM aliens) DELETE FROM humans WHERE id IN (SELECT id FROM x)",
+     "WITH x AS (SELECT id FROM " A("aliens") ") UPDATE humans SET is_deleted = true WHERE (id IN (SELECT id FROM x)) AND NOT humans.is_deleted"},
+    {"DELETE in a data-modifying CTE", "WITH d AS (DELETE FROM humans WHERE id = 1 RETURNING id) SELECT * FROM d",
+     "WITH d AS (UPDATE humans SET is_deleted = true WHERE (id = 1) AND NOT humans.is_deleted RETURNING id) SELECT * FROM d"},
+    {"DELETE in a CTE without WHERE", "WITH d AS (DELETE FROM humans) SELECT 1",
+     "WITH d AS (UPDATE humans SET is_deleted = true WHERE NOT humans.is_deleted) SELECT 1"},
+    {"DELETE from a plain table using a rule table", "DELETE FROM planets p USING humans h WHERE h.planet_id = p.id",
+     "DELETE FROM planets p USING " H("h") " WHERE h.planet_id = p.id"},
+    {"DELETE from a plain table", "DELETE FROM planets WHERE id = 1", nullptr},
+    {"PREPARE DELETE", "PREPARE d(int) AS DELETE FROM humans WHERE id = $1",
+     "PREPARE d(int) AS UPDATE humans SET is_deleted = true WHERE (id = $1) AND NOT humans.is_deleted"},
+    {"EXPLAIN ANALYZE DELETE", "EXPLAIN ANALYZE DELETE FROM humans WHERE id = 1",
+     "EXPLAIN ANALYZE UPDATE humans SET is_deleted = true WHERE (id = 1) AND NOT humans.is_deleted"},
+    {"DELETE quoted", "DELETE FROM \"Robots\" WHERE id = 1",
+     "UPDATE \"Robots\" SET is_deleted = true WHERE (id = 1) AND NOT \"Robots\".is_deleted"},
+    {"UPDATE", "UPDATE humans SET name = 'x' WHERE id = 1", "UPDATE humans SET name = 'x' WHERE (id = 1) AND NOT humans.is_deleted"},
+    {"UPDATE no WHERE", "UPDATE humans SET name = upper(name)", "UPDATE humans SET name = upper(name) WHERE NOT humans.is_deleted"},
+    {"UPDATE alias FROM", "UPDATE humans h SET name = a.name FROM aliens a WHERE a.human_id = h.id RETURNING h.id",
+     "UPDATE humans h SET name = a.name FROM " A("a") " WHERE (a.human_id = h.id) AND NOT h.is_deleted RETURNING h.id"},
+    {"UPDATE subquery in SET", "UPDATE humans SET name = (SELECT name FROM aliens WHERE aliens.id = humans.id) WHERE id < 3",
+     "UPDATE humans SET name = (SELECT name FROM " A("aliens") " WHERE aliens.id = humans.id) WHERE (id < 3) AND NOT humans.is_deleted"},
+    {"UPDATE WHERE CURRENT OF", "UPDATE humans SET name = 'x' WHERE CURRENT OF c", nullptr},
+    {"UPDATE plain table FROM rule table", "UPDATE planets p SET name = h.name FROM humans h WHERE h.planet_id = p.id",
+     "UPDATE planets p SET name = h.name FROM " H("h") " WHERE h.planet_id = p.id"},
+    {"UPDATE in a CTE", "WITH u AS (UPDATE aliens SET name = 'x' RETURNING id) SELECT * FROM u",
+     "WITH u AS (UPDATE aliens SET name = 'x' WHERE aliens.deleted_at IS NULL RETURNING id) SELECT * FROM u"},
+    {"multi-statement DELETE", "DELETE FROM humans WHERE id = 1; DELETE FROM aliens",
+     "UPDATE humans SET is_deleted = true WHERE (id = 1) AND NOT humans.is_deleted; UPDATE aliens SET deleted_at = now() WHERE aliens.deleted_at IS NULL"},
+};
+
+void run_cases(const std::vector<Case>& cases) {
+  for (const auto& c : cases) {
+    std::string name = c.name, sql = c.sql;
+    CAPTURE(name);
+    CAPTURE(sql);
+    auto r = rewrite_slow(c.sql);
+    if (!r) {
+      CHECK_MESSAGE(false, "rewrite failed: " << r.error().sqlstate << " " << r.error().message);
+      continue;
+    }
+    if (c.expected == nullptr) {
+      CHECK(r->unchanged);
+      CHECK(r->sql.empty());
+    } else {
+      CHECK_FALSE(r->unchanged);
+      CAPTURE(r->sql);
+      CHECK(normalised(r->sql) == normalised(c.expected));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("rewrites: reads in every scope") { run_cases(read_cases); }
+
+TEST_CASE("rewrites: DELETE and UPDATE") { run_cases(write_cases); }
+
+TEST_CASE("rewrites: the command tag fix-up is reported per statement") {
+  auto r = rewrite_slow("SELECT 1; DELETE FROM humans; DELETE FROM planets; WITH d AS (DELETE FROM humans) SELECT 1");
+  REQUIRE(r);
+  REQUIRE(r->statements.size() == 4);
+  CHECK_FALSE(r->statements[0].delete_to_update);
+  CHECK(r->statements[1].delete_to_update);
+  CHECK_FALSE(r->statements[2].delete_to_update);
+  CHECK_FALSE(r->statements[3].delete_to_update);
+  auto p = rewrite_slow("PREPARE del(int) AS DELETE FROM humans WHERE id = $1");
+  REQUIRE(p);
+  REQUIRE(p->statements.size() == 1);
+  CHECK_FALSE(p->statements[0].delete_to_update);
+  CHECK(p->statements[0].prepared_delete_to_update == "del");
+}
+
+TEST_CASE("rewrites: extra assignments on delete") {
+  auto rules = rules_from(R"(
+on_delete_set = { deleted_by = "current_user" }
+[[table]]
+name = "humans"
+[[table]]
+name = "aliens"
+kind = "timestamp"
+column = "deleted_at"
+on_delete_set = { deleted_by = "session_user", reason = "'gone'" }
+)");
+  rules::Engine engine(rules);
+  auto r = engine.rewrite("DELETE FROM humans WHERE id = 1", {}, "app");
+  REQUIRE(r);
+  CHECK(normalised(r->sql) ==
+        normalised("UPDATE humans SET is_deleted = true, deleted_by = current_user WHERE (id = 1) AND NOT humans.is_deleted"));
+  auto a = engine.rewrite("DELETE FROM aliens", {}, "app");
+  REQUIRE(a);
+  CHECK(normalised(a->sql) ==
+        normalised("UPDATE aliens SET deleted_at = now(), deleted_by = session_user, reason = 'gone' WHERE aliens.deleted_at IS NULL"));
+}
+
+TEST_CASE("rewrites keep the client's text: comments, formatting, literal spelling") {
+  const char* sql =
+      "/* traceparent='00-abc' */ SELECT  h.name, E'it\\'s' AS s, 1.50e0 -- keep me\n"
+      "FROM humans   h /*+ SeqScan(h) */ WHERE h.id = $1";
+  auto r = rewrite_slow(sql);
+  REQUIRE(r);
+  CHECK(r->sql ==
+        "/* traceparent='00-abc' */ SELECT  h.name, E'it\\'s' AS s, 1.50e0 -- keep me\n"
+        "FROM (SELECT * FROM humans WHERE NOT is_deleted)   h /*+ SeqScan(h) */ WHERE h.id = $1");
+  auto d = rewrite_slow("DELETE FROM humans  -- why\n WHERE id = 1 /* c */ RETURNING id");
+  REQUIRE(d);
+  CHECK(d->sql == "UPDATE humans SET is_deleted = true  -- why\n WHERE (id = 1) AND NOT humans.is_deleted /* c */ RETURNING id");
+}
+
+}  // namespace pgsoftdelete::test
+
+namespace pgsoftdelete::test {
+
+TEST_CASE("rewrites: odd identifiers (quotes, escapes, non-ASCII)") {
+  auto rules = rules_from(R"(
+[[table]]
+name = '"we""ird"'
+[[table]]
+name = '"ünï"'
+column = '"Is Deleted"'
+)");
+  rules::Engine engine(rules, rules::EngineOptions{.cache_capacity = 0, .fast_path = false, .lexer_tokens = true});
+  rules::Engine scanner(rules, rules::EngineOptions{.cache_capacity = 0, .fast_path = false, .lexer_tokens = false});
+  struct Odd {
+    const char* sql;
+    const char* expected;
+  };
+  const Odd cases[] = {
+      {"SELECT * FROM \"we\"\"ird\"", "SELECT * FROM (SELECT * FROM \"we\"\"ird\" WHERE NOT is_deleted) \"we\"\"ird\""},
+      {"SELECT * FROM \"ünï\" u", "SELECT * FROM (SELECT * FROM \"ünï\" WHERE NOT \"Is Deleted\") u"},
+      {"DELETE FROM \"ünï\"", "UPDATE \"ünï\" SET \"Is Deleted\" = true WHERE NOT \"ünï\".\"Is Deleted\""},
+      {"SELECT * FROM weird", nullptr},
+      {"SELECT * FROM ÜNÏ", nullptr},  // only ASCII letters fold: this is not "ünï"
+  };
+  for (const auto& c : cases) {
+    std::string sql = c.sql;
+    CAPTURE(sql);
+    for (auto* e : {&engine, &scanner}) {
+      auto r = e->rewrite(c.sql, {}, "app");
+      REQUIRE(r);
+      if (!c.expected) {
+        CHECK(r->unchanged);
+      } else {
+        CHECK(r->sql == c.expected);
+      }
+    }
+  }
+}
+
+}  // namespace pgsoftdelete::test
