@@ -37,6 +37,8 @@ class Reader {
       else if (name == "connect_timeout_ms") ok = millis(node, name, c.connect_timeout);
       else if (name == "startup_timeout_ms") ok = millis(node, name, c.startup_timeout);
       else if (name == "log_level") ok = level(node, name, c.log_level);
+      else if (name == "rules") ok = path(node, name, c.rules);
+      else if (name == "mode") ok = mode(node, name, c.mode);
       else ok = error(node, fmt::format("unknown key \"{}\"", name));
       if (!ok) return std::unexpected(ok.error());
     }
@@ -92,11 +94,36 @@ class Reader {
                                    key, *text));
   }
 
+  std::expected<void, ConfigError> path(const toml::node& node, const std::string& key,
+                                        std::optional<std::filesystem::path>& out) const {
+    auto text = string(node, key);
+    if (!text) return std::unexpected(text.error());
+    if (text->empty()) return error(node, fmt::format("key \"{}\" must not be empty", key));
+    std::filesystem::path p(*text);
+    out = p.is_relative() && !base_dir_.empty() ? base_dir_ / p : p;
+    return {};
+  }
+
+  std::expected<void, ConfigError> mode(const toml::node& node, const std::string& key, Mode& out) const {
+    auto text = string(node, key);
+    if (!text) return std::unexpected(text.error());
+    auto m = parse_mode(*text);
+    if (!m) return error(node, fmt::format("key \"{}\": {}", key, m.error()));
+    out = *m;
+    return {};
+  }
+
   const std::string& file_;
   const std::filesystem::path& base_dir_;
 };
 
 }  // namespace
+
+std::expected<Mode, std::string> parse_mode(std::string_view text) {
+  if (text == "enforce") return Mode::enforce;
+  if (text == "observe") return Mode::observe;
+  return std::unexpected(fmt::format("must be \"enforce\" or \"observe\", not \"{}\"", text));
+}
 
 std::string Endpoint::to_string() const {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);

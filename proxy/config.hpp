@@ -20,6 +20,12 @@ struct Endpoint {
 /// Parses "host:port" or "[::1]:port"; the error says what is wrong.
 std::expected<Endpoint, std::string> parse_endpoint(std::string_view text);
 
+/// Whether rewrites change the traffic.
+enum class Mode {
+  enforce,  ///< rewrite and refuse (the default)
+  observe,  ///< log what would be rewritten or refused; forward everything as it is
+};
+
 /// Every setting of the proxy. Defaults are what runs with no file.
 struct Config {
   Endpoint listen{"127.0.0.1", 6432};
@@ -29,7 +35,12 @@ struct Config {
   std::chrono::milliseconds connect_timeout{5000};   ///< to the upstream
   std::chrono::milliseconds startup_timeout{60000};  ///< for a client to send its startup packet
   std::string log_level = "info";
+  std::optional<std::filesystem::path> rules;    ///< rules file; relative paths are from the config file's folder
+  Mode mode = Mode::enforce;
 };
+
+/// "enforce" or "observe".
+std::expected<Mode, std::string> parse_mode(std::string_view text);
 
 /// A configuration problem: the file, the line (0 when not known) and what is wrong.
 struct ConfigError {

@@ -10,7 +10,7 @@
 
 namespace pgsoftdelete::proxy {
 
-Server::Server(std::shared_ptr<const Config> config) : config_(std::move(config)) {
+Server::Server(SessionContext context) : config_(context.config), context_(std::move(context)) {
   unsigned threads = config_->io_threads != 0 ? config_->io_threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
 }
@@ -49,10 +49,10 @@ awaitable<void> Server::accept_loop() {
     auto executor = socket.get_executor();
     asio::co_spawn(
         executor,
-        [](tcp::socket s, std::shared_ptr<const Config> config, std::uint64_t session_id) -> awaitable<void> {
-          Session session(std::move(s), std::move(config), session_id);
+        [](tcp::socket s, SessionContext context, std::uint64_t session_id) -> awaitable<void> {
+          Session session(std::move(s), std::move(context), session_id);
           co_await session.run();
-        }(std::move(socket), config_, id),
+        }(std::move(socket), context_, id),
         [id](std::exception_ptr e) {
           if (!e) return;
           try {
@@ -77,8 +77,11 @@ int Server::run() {
   asio::co_spawn(main, accept_loop(), [](std::exception_ptr e) {
     if (e) spdlog::critical("the accept loop ended unexpectedly");
   });
-  spdlog::info("pgsoftdelete listening on {}, upstream {}, {} I/O threads", config_->listen.to_string(),
-               config_->upstream.to_string(), contexts_.size());
+  spdlog::info("pgsoftdelete listening on {}, upstream {}, {} I/O threads, {}", config_->listen.to_string(),
+               config_->upstream.to_string(), contexts_.size(),
+               !context_.engine ? std::string("no rules: relaying only")
+                                : std::to_string(context_.engine->rules().tables().size()) + " rule tables, mode " +
+                                      (config_->mode == Mode::enforce ? "enforce" : "observe"));
 
   std::vector<std::thread> threads;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

@@ -8,12 +8,13 @@
 
 #include "asio.hpp"
 #include "config.hpp"
+#include "session.hpp"
 
 namespace pgsoftdelete::proxy {
 
 class Server {
  public:
-  explicit Server(std::shared_ptr<const Config> config);
+  explicit Server(SessionContext context);
 
   /// Binds the listening socket; the error says why it failed.
   std::expected<void, std::string> listen();
@@ -24,6 +25,7 @@ class Server {
   awaitable<void> accept_loop();
 
   std::shared_ptr<const Config> config_;
+  SessionContext context_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::atomic<std::uint64_t> next_session_id_{1};

@@ -11,6 +11,8 @@
 #include "codec/wire.hpp"
 #include "run_both.hpp"
 #include "session_handlers.hpp"
+#include "session_rewriter.hpp"
+#include "startup_hints.hpp"
 
 namespace pgsoftdelete::proxy {
 
@@ -37,12 +39,13 @@ std::string describe(const tcp::socket& socket) {
 
 }  // namespace
 
-Session::Session(tcp::socket client, std::shared_ptr<const Config> config, std::uint64_t id)
+Session::Session(tcp::socket client, SessionContext context, std::uint64_t id)
     : client_(std::move(client)),
       upstream_(client_.get_executor()),
       client_writer_(client_),
       upstream_writer_(upstream_),
-      config_(std::move(config)),
+      config_(std::move(context.config)),
+      engine_(std::move(context.engine)),
       id_(id) {}
 
 awaitable<void> Session::run() {
@@ -145,9 +148,26 @@ awaitable<std::optional<std::string>> Session::read_startup() {
         user_ = decoded.packet.parameter("user").value_or("");
         database_ = decoded.packet.parameter("database").value_or(user_);
         spdlog::debug("s{} startup user={} database={}", id_, user_, database_);
+        if (!co_await accept_startup_hints(decoded.packet)) co_return std::nullopt;
         co_return std::move(*packet);
     }
   }
+}
+
+awaitable<bool> Session::accept_startup_hints(const codec::StartupPacket& packet) {
+  if (!engine_) co_return true;
+  auto hints = startup_hints(packet);
+  std::expected<void, parser::Error> allowed;
+  if (hints) allowed = check_hint_users(*hints, engine_->rules(), user_);
+  const parser::Error* error = !hints ? &hints.error() : !allowed ? &allowed.error() : nullptr;
+  if (error == nullptr) {
+    startup_hints_ = std::move(*hints);
+    co_return true;
+  }
+  close_reason_ = "startup hints refused: " + error->message;
+  spdlog::warn("s{} {} ({})", id_, close_reason_, error->sqlstate);
+  co_await send_fatal(error->sqlstate, error->message);
+  co_return false;
 }
 
 awaitable<void> Session::forward_cancel(const std::string& packet) {
@@ -191,8 +211,13 @@ awaitable<error_code> Session::connect_upstream(tcp::socket& socket) {
 }
 
 awaitable<void> Session::relay() {
-  ClientHandler client_handler;
-  ServerHandler server_handler;
+  // Without rules the session is a plain relay and inspects nothing but Terminate.
+  ClientHandler plain_client;
+  ServerHandler plain_server;
+  std::optional<SessionRewriter> rewriter;
+  if (engine_) rewriter.emplace(engine_, config_->mode, user_, id_, startup_hints_);
+  MessageHandler& client_handler = rewriter ? rewriter->client_side() : plain_client;
+  MessageHandler& server_handler = rewriter ? rewriter->server_side() : plain_server;
   MessagePump client_pump(client_, upstream_writer_, config_->max_message_size, client_handler);
   MessagePump server_pump(upstream_, client_writer_, codec::max_backend_message_length, server_handler);
   co_await run_both(client_to_server(client_pump), server_to_client(server_pump), [this] { close_both(); });

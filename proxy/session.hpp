@@ -12,15 +12,23 @@
 #include "codec/startup.hpp"
 #include "config.hpp"
 #include "message_pump.hpp"
+#include "rules/engine.hpp"
+#include "rules/hints.hpp"
 #include "serial_writer.hpp"
 
 namespace pgsoftdelete::proxy {
+
+/// What all sessions share: the settings and the rules engine (null: relay only).
+struct SessionContext {
+  std::shared_ptr<const Config> config;
+  std::shared_ptr<const rules::Engine> engine;
+};
 
 /// Serves one client until either side closes. Lives in the coroutine frame of run(); all of
 /// its work runs on the executor of the client socket.
 class Session {
  public:
-  Session(tcp::socket client, std::shared_ptr<const Config> config, std::uint64_t id);
+  Session(tcp::socket client, SessionContext context, std::uint64_t id);
 
   /// Runs the session to its end. Routine failures are logged, not thrown.
   awaitable<void> run();
@@ -38,6 +46,8 @@ class Session {
   awaitable<void> relay();
   awaitable<void> client_to_server(MessagePump& pump);
   awaitable<void> server_to_client(MessagePump& pump);
+  /// Reads the session hints from the startup packet and checks who may use them.
+  awaitable<bool> accept_startup_hints(const codec::StartupPacket& packet);
   /// Sends an ErrorResponse to the client (FATAL: the connection ends after it).
   awaitable<void> send_fatal(std::string_view sqlstate, std::string_view message);
   void close_both();
@@ -47,6 +57,8 @@ class Session {
   SerialWriter client_writer_;
   SerialWriter upstream_writer_;
   std::shared_ptr<const Config> config_;
+  std::shared_ptr<const rules::Engine> engine_;
+  rules::Hints startup_hints_;
   std::uint64_t id_;
   std::string peer_;
   std::string user_;

@@ -82,6 +82,42 @@ std::expected<Parse, DecodeError> decode_parse(std::string_view body) {
   return m;
 }
 
+std::expected<Bind, DecodeError> decode_bind(std::string_view body) {
+  Reader r(body);
+  auto portal = r.cstring();
+  auto statement = portal ? r.cstring() : std::nullopt;
+  if (!statement) return fail("invalid Bind message");
+  return Bind{std::string(*portal), std::string(*statement), std::string(r.rest())};
+}
+
+namespace {
+
+/// Describe and Close share their layout: a target byte and a name.
+template <class Message>
+std::expected<Message, DecodeError> decode_target(std::string_view body, const char* what) {
+  Reader r(body);
+  auto target = r.byte();
+  auto name = target ? r.cstring() : std::nullopt;
+  if (!name || !r.empty() || (*target != 'S' && *target != 'P')) return fail(fmt::format("invalid {} message", what));
+  return Message{*target, std::string(*name)};
+}
+
+}  // namespace
+
+std::expected<Describe, DecodeError> decode_describe(std::string_view body) {
+  return decode_target<Describe>(body, "Describe");
+}
+
+std::expected<Close, DecodeError> decode_close(std::string_view body) { return decode_target<Close>(body, "Close"); }
+
+std::expected<Execute, DecodeError> decode_execute(std::string_view body) {
+  Reader r(body);
+  auto portal = r.cstring();
+  auto rows = portal ? r.u32() : std::nullopt;
+  if (!rows || !r.empty()) return fail("invalid Execute message");
+  return Execute{std::string(*portal), *rows};
+}
+
 std::expected<CommandComplete, DecodeError> decode_command_complete(std::string_view body) {
   Reader r(body);
   auto tag = r.cstring();
@@ -124,6 +160,28 @@ void encode(const Parse& m, std::string& out) {
   put_cstring(out, m.sql);
   put_u16(out, static_cast<std::uint16_t>(m.parameter_types.size()));
   for (auto oid : m.parameter_types) put_u32(out, oid);
+  end_message(at, out);
+}
+
+void encode(const Bind& m, std::string& out) {
+  const auto at = begin_message(frontend::bind, out);
+  put_cstring(out, m.portal);
+  put_cstring(out, m.statement);
+  out.append(m.rest);
+  end_message(at, out);
+}
+
+void encode(const Describe& m, std::string& out) {
+  const auto at = begin_message(frontend::describe, out);
+  out.push_back(m.target);
+  put_cstring(out, m.name);
+  end_message(at, out);
+}
+
+void encode(const Close& m, std::string& out) {
+  const auto at = begin_message(frontend::close, out);
+  out.push_back(m.target);
+  put_cstring(out, m.name);
   end_message(at, out);
 }
 

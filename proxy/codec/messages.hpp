@@ -25,6 +25,30 @@ struct Parse {
   std::vector<std::uint32_t> parameter_types;  ///< OIDs, 0 = unspecified
 };
 
+/// Bind (F): only the names are decoded; parameters and formats stay as bytes, so a Bind can be
+/// re-encoded for another statement name without touching its values.
+struct Bind {
+  std::string portal;
+  std::string statement;
+  std::string rest;  ///< everything after the two names, as on the wire
+};
+
+/// Describe (F) and Close (F): a statement ('S') or a portal ('P') by name.
+struct Describe {
+  char target = 'S';
+  std::string name;
+};
+struct Close {
+  char target = 'S';
+  std::string name;
+};
+
+/// Execute (F).
+struct Execute {
+  std::string portal;
+  std::uint32_t max_rows = 0;  ///< 0: all
+};
+
 /// CommandComplete (B): the command tag, e.g. "DELETE 3".
 struct CommandComplete {
   std::string tag;
@@ -56,6 +80,10 @@ struct DecodeError {
 
 std::expected<Query, DecodeError> decode_query(std::string_view body);
 std::expected<Parse, DecodeError> decode_parse(std::string_view body);
+std::expected<Bind, DecodeError> decode_bind(std::string_view body);
+std::expected<Describe, DecodeError> decode_describe(std::string_view body);
+std::expected<Close, DecodeError> decode_close(std::string_view body);
+std::expected<Execute, DecodeError> decode_execute(std::string_view body);
 std::expected<CommandComplete, DecodeError> decode_command_complete(std::string_view body);
 std::expected<ReadyForQuery, DecodeError> decode_ready_for_query(std::string_view body);
 std::expected<ErrorFields, DecodeError> decode_error_fields(std::string_view body);
@@ -63,6 +91,9 @@ std::expected<ErrorFields, DecodeError> decode_error_fields(std::string_view bod
 /// Encoders append one whole message (type byte, length, body) to `out`.
 void encode(const Query& m, std::string& out);
 void encode(const Parse& m, std::string& out);
+void encode(const Bind& m, std::string& out);
+void encode(const Describe& m, std::string& out);
+void encode(const Close& m, std::string& out);
 void encode(const CommandComplete& m, std::string& out);
 void encode(const ReadyForQuery& m, std::string& out);
 void encode_error_response(const ErrorFields& m, std::string& out);

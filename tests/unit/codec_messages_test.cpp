@@ -75,3 +75,35 @@ TEST_CASE("ErrorResponse without its final terminator is rejected") {
   CHECK_FALSE(decode_error_fields("SERROR\0"s));
   CHECK_FALSE(decode_error_fields("SERROR"s));
 }
+
+TEST_CASE("Bind keeps its parameters as bytes and re-encodes for another statement") {
+  // portal "", statement "s1", no formats, one parameter "42", no result formats.
+  const std::string body = "\0s1\0\0\0\0\x01\0\0\0\x02" "42\0\0"s;
+  auto b = decode_bind(body);
+  REQUIRE(b);
+  CHECK(b->portal.empty());
+  CHECK(b->statement == "s1");
+  b->statement = "pgsd_v1";
+  std::string out;
+  encode(*b, out);
+  CHECK(out == "B\0\0\0\x19" "\0pgsd_v1\0\0\0\0\x01\0\0\0\x02" "42\0\0"s);
+}
+
+TEST_CASE("Describe, Close and Execute") {
+  auto d = decode_describe("Sname\0"s);
+  REQUIRE(d);
+  CHECK(d->target == 'S');
+  CHECK(d->name == "name");
+  CHECK_FALSE(decode_describe("Xname\0"s));
+  auto c = decode_close("P\0"s);
+  REQUIRE(c);
+  CHECK(c->target == 'P');
+  std::string out;
+  encode(Close{'S', "s1"}, out);
+  CHECK(out == "C\0\0\0\x08Ss1\0"s);
+  auto e = decode_execute("portal\0\0\0\0\x0a"s);
+  REQUIRE(e);
+  CHECK(e->portal == "portal");
+  CHECK(e->max_rows == 10);
+  CHECK_FALSE(decode_execute("portal\0\0\0"s));
+}

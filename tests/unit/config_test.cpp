@@ -24,6 +24,8 @@ TEST_CASE("an empty file gives the defaults") {
   CHECK(c->upstream.to_string() == "127.0.0.1:5432");
   CHECK(c->io_threads == 0);
   CHECK(c->log_level == "info");
+  CHECK_FALSE(c->rules);
+  CHECK(c->mode == Mode::enforce);
 }
 
 TEST_CASE("every key is read") {
@@ -35,6 +37,8 @@ max_message_size = 2048
 connect_timeout_ms = 250
 startup_timeout_ms = 9000
 log_level = "debug"
+rules = "rules.toml"
+mode = "observe"
 )",
                         "proxy.toml", "/etc/pgsoftdelete");
   REQUIRE(c);
@@ -47,6 +51,8 @@ log_level = "debug"
   CHECK(c->connect_timeout.count() == 250);
   CHECK(c->startup_timeout.count() == 9000);
   CHECK(c->log_level == "debug");
+  CHECK(c->rules == std::filesystem::path("/etc/pgsoftdelete/rules.toml"));
+  CHECK(c->mode == Mode::observe);
 }
 
 TEST_CASE("errors name the file, the line and the key") {
@@ -62,6 +68,8 @@ TEST_CASE("errors name the file, the line and the key") {
       {"bad endpoint", "\n\nupstream = \"localhost\"", "proxy.toml:3: key \"upstream\": \"localhost\" is not of the form host:port"},
       {"bad port", "listen = \"h:70000\"", "proxy.toml:1: key \"listen\": \"h:70000\" has no valid port"},
       {"bad level", "log_level = \"loud\"", "proxy.toml:1: key \"log_level\" must be one of"},
+      {"bad mode", "\nmode = \"strict\"", "proxy.toml:2: key \"mode\": must be \"enforce\" or \"observe\""},
+      {"empty rules path", "rules = \"\"", "proxy.toml:1: key \"rules\" must not be empty"},
       {"syntax error", "listen = \n", "proxy.toml:1: "},
       {"duplicate key", "io_threads = 1\nio_threads = 2", "proxy.toml:2: "},
   };

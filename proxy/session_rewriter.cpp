@@ -1,0 +1,413 @@
+// Soft delete in one session; see session_rewriter.hpp.
+#include "session_rewriter.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "codec/protocol.hpp"
+#include "codec/wire.hpp"
+
+namespace pgsoftdelete::proxy {
+
+namespace fe = codec::frontend;
+namespace be = codec::backend;
+
+namespace {
+
+/// Sent upstream in place of a refused statement: PostgreSQL rejects it while parsing, so it
+/// fails the transaction or pipeline as the refused statement would have, and runs nothing.
+constexpr std::string_view refused_placeholder = "pgsoftdelete refused this statement";
+/// A name for refused Parse messages sent in place of a Bind; never created on the server.
+constexpr std::string_view refused_statement = "pgsoftdelete_refused";
+/// The server's answer to anything in a failed transaction: reported as it is, as PostgreSQL would.
+constexpr std::string_view in_failed_transaction = "25P02";
+
+}  // namespace
+
+SessionRewriter::SessionRewriter(std::shared_ptr<const rules::Engine> engine, Mode mode, std::string user,
+                                 std::uint64_t session_id, rules::Hints startup_hints)
+    : engine_(std::move(engine)), mode_(mode), user_(std::move(user)), id_(session_id), hints_(std::move(startup_hints)) {}
+
+// ---------------------------------------------------------------------------------------------
+// Client to server
+
+codec::StreamFramer::TypeSet SessionRewriter::ClientSide::inspected() const {
+  return codec::type_set(fe::query, fe::parse, fe::bind, fe::describe, fe::execute, fe::close, fe::sync,
+                         fe::function_call, fe::terminate);
+}
+
+Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std::string_view bytes, Outbox& out) {
+  const auto body = bytes.substr(codec::header_size);
+  switch (header.type) {
+    case fe::query: return s_.on_query(body, out);
+    case fe::parse: return s_.on_parse(bytes, out);
+    case fe::bind: return s_.on_bind(body, out);
+    case fe::close: return s_.on_close(bytes, out);
+    case fe::execute: return s_.on_execute(body);
+    case fe::describe: s_.pending_.push_back({.kind = Pending::Kind::describe}); return Verdict::forward;
+    case fe::sync: s_.pending_.push_back({.kind = Pending::Kind::sync}); return Verdict::forward;
+    case fe::function_call: s_.pending_.push_back({.kind = Pending::Kind::function_call}); return Verdict::forward;
+    case fe::terminate: return Verdict::stop_after;
+    default: return Verdict::forward;
+  }
+}
+
+std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std::string_view sql, const char* protocol) {
+  auto result = engine_->rewrite(sql, hints_.effective(), user_);
+  if (!result) {
+    if (mode_ == Mode::observe) {
+      spdlog::warn("s{} observe: would refuse a {} statement: {} {}", id_, protocol, result.error().sqlstate,
+                   result.error().message);
+      spdlog::debug("s{} observe: would refuse: {}", id_, sql);
+      return rules::RewriteResult{};
+    }
+    spdlog::warn("s{} refused a {} statement: {} {}", id_, protocol, result.error().sqlstate, result.error().message);
+    spdlog::debug("s{} refused: {}", id_, sql);
+    return result;
+  }
+  if (!result->unchanged) {
+    if (mode_ == Mode::observe) {
+      spdlog::info("s{} observe: would rewrite a {} statement", id_, protocol);
+      spdlog::debug("s{} observe: would rewrite: {}\n  into: {}", id_, sql, result->sql);
+      result->unchanged = true;
+      result->sql.clear();
+      for (auto& s : result->statements) s.delete_to_update = false, s.prepared_delete_to_update.clear();
+    } else {
+      spdlog::debug("s{} rewrote: {}\n  into: {}", id_, sql, result->sql);
+    }
+  }
+  return result;
+}
+
+std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::RewriteResult& result,
+                                                                 std::string_view sql) {
+  std::vector<Effect> effects;
+  bool hint_settings = false;
+  for (const auto& s : result.statements) {
+    effects.push_back(Effect{.delete_tag = s.delete_to_update, .hint = s.hint_setting,
+                             .prepared_delete = s.prepared_delete_to_update, .facts = {}});
+    hint_settings = hint_settings || s.hint_setting.has_value();
+  }
+  // Savepoint names and EXECUTE targets only matter while hints changed in this transaction or
+  // SQL-level prepared DELETEs exist; only then is the statement parsed for them.
+  if (hint_settings || hints_.changed_in_transaction() || !sql_prepared_deletes_.empty()) {
+    auto facts = statement_facts(sql);
+    if (effects.empty()) effects.resize(facts.size());
+    if (facts.size() == effects.size())
+      for (std::size_t i = 0; i < facts.size(); ++i) {
+        effects[i].facts = std::move(facts[i]);
+        effects[i].classified = true;
+      }
+  }
+  return effects;
+}
+
+void SessionRewriter::refuse(const parser::Error& error, Pending::Kind kind, std::string_view statement,
+                             Outbox& out) {
+  std::string bytes;
+  if (kind == Pending::Kind::query)
+    codec::encode(codec::Query{std::string(refused_placeholder)}, bytes);
+  else
+    codec::encode(codec::Parse{std::string(statement), std::string(refused_placeholder), {}}, bytes);
+  out.send(std::move(bytes));
+  pending_.push_back({.kind = kind, .refusal = error});
+}
+
+Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
+  auto query = codec::decode_query(body);
+  if (!query) {  // the server reports malformed messages itself
+    pending_.push_back({.kind = Pending::Kind::query});
+    return Verdict::forward;
+  }
+  auto result = rewrite(query->sql, "simple-protocol");
+  if (!result) {
+    refuse(result.error(), Pending::Kind::query, {}, out);
+    return Verdict::replace;
+  }
+  pending_.push_back({.kind = Pending::Kind::query, .effects = effects_of(*result, query->sql)});
+  if (result->unchanged) return Verdict::forward;
+  std::string bytes;
+  codec::encode(codec::Query{std::move(result->sql)}, bytes);
+  out.send(std::move(bytes));
+  return Verdict::replace;
+}
+
+Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
+  auto parse = codec::decode_parse(bytes.substr(codec::header_size));
+  if (!parse) {
+    pending_.push_back({.kind = Pending::Kind::parse});
+    return Verdict::forward;
+  }
+  // A Parse of the unnamed statement drops the previous one first, on the server as here,
+  // and the variants we prepared for it with it.
+  if (parse->statement.empty()) forget_statement(parse->statement, out);
+  auto result = rewrite(parse->sql, "extended-protocol");
+  if (!result) {
+    // Under the client's own name: a named statement that exists stays, as PostgreSQL keeps it
+    // when a Parse of the same name fails; the unnamed one is gone, as above.
+    refuse(result.error(), Pending::Kind::parse, parse->statement, out);
+    return Verdict::replace;
+  }
+  Prepared prepared{.sql = parse->sql,
+                    .parameter_types = parse->parameter_types,
+                    .hint_free = result->unchanged && result->statements.empty(),
+                    .hints_key = hints_.key(),
+                    .effect = {},
+                    .variants = {}};
+  auto effects = effects_of(*result, parse->sql);
+  if (effects.size() == 1) prepared.effect = std::move(effects.front());
+
+  Pending p{.kind = Pending::Kind::parse, .statement = parse->statement};
+  if (auto it = statements_.find(parse->statement); it != statements_.end()) p.replaced = it->second;
+  const bool unchanged = result->unchanged;
+  if (!unchanged) {
+    std::string rewritten;
+    codec::encode(codec::Parse{parse->statement, std::move(result->sql), parse->parameter_types}, rewritten);
+    out.send(std::move(rewritten));
+  } else if (!out.empty()) {
+    out.send(std::string(bytes));  // after the Closes already queued
+  }
+  statements_[parse->statement] = std::move(prepared);
+  pending_.push_back(std::move(p));
+  return out.empty() ? Verdict::forward : Verdict::replace;
+}
+
+Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
+  codec::Reader reader(body);
+  auto portal = reader.cstring();
+  auto name = portal ? reader.cstring() : std::nullopt;
+  if (!name) {
+    pending_.push_back({.kind = Pending::Kind::bind});
+    return Verdict::forward;
+  }
+  auto it = statements_.find(std::string(*name));
+  if (it == statements_.end()) {
+    // Prepared before rules applied to it, or unknown to the server too: it answers for itself.
+    portals_[std::string(*portal)] = Effect{};
+    pending_.push_back({.kind = Pending::Kind::bind});
+    return Verdict::forward;
+  }
+  Prepared& prepared = it->second;
+  if (prepared.hint_free || prepared.hints_key == hints_.key()) {
+    portals_[std::string(*portal)] = prepared.effect;
+    pending_.push_back({.kind = Pending::Kind::bind});
+    return Verdict::forward;
+  }
+  // Hints changed since the statement was prepared: run the variant for the hints in force now,
+  // preparing it on the server under a name of our own the first time.
+  auto variant = prepared.variants.find(hints_.key());
+  if (variant == prepared.variants.end()) {
+    auto result = rewrite(prepared.sql, "extended-protocol");
+    if (!result) {
+      // The Bind fails where it stands, with the engine's error, as a failed Bind would.
+      refuse(result.error(), Pending::Kind::parse, refused_statement, out);
+      return Verdict::replace;
+    }
+    Effect effect;
+    auto effects = effects_of(*result, prepared.sql);
+    if (effects.size() == 1) effect = std::move(effects.front());
+    std::string variant_name = "pgsd_" + std::to_string(id_) + "_" + std::to_string(++next_variant_);
+    std::string bytes;
+    codec::encode(codec::Parse{variant_name, result->unchanged ? prepared.sql : std::move(result->sql),
+                               prepared.parameter_types},
+                  bytes);
+    out.send(std::move(bytes));
+    pending_.push_back({.kind = Pending::Kind::parse, .injected = true});
+    variant = prepared.variants.emplace(hints_.key(), std::make_pair(std::move(variant_name), std::move(effect))).first;
+  }
+  portals_[std::string(*portal)] = variant->second.second;
+  std::string bytes;
+  codec::encode(codec::Bind{std::string(*portal), variant->second.first, std::string(reader.rest())}, bytes);
+  out.send(std::move(bytes));
+  pending_.push_back({.kind = Pending::Kind::bind});
+  return Verdict::replace;
+}
+
+void SessionRewriter::forget_statement(const std::string& name, Outbox& out) {
+  auto it = statements_.find(name);
+  if (it == statements_.end()) return;
+  for (auto& [key, variant] : it->second.variants) {
+    std::string bytes;
+    codec::encode(codec::Close{'S', variant.first}, bytes);
+    out.send(std::move(bytes));
+    pending_.push_back({.kind = Pending::Kind::close, .injected = true});
+  }
+  statements_.erase(it);
+}
+
+Verdict SessionRewriter::on_close(std::string_view bytes, Outbox& out) {
+  auto close = codec::decode_close(bytes.substr(codec::header_size));
+  if (close && close->target == 'S') forget_statement(close->name, out);
+  if (close && close->target == 'P') portals_.erase(close->name);
+  pending_.push_back({.kind = Pending::Kind::close});
+  if (out.empty()) return Verdict::forward;
+  out.send(std::string(bytes));  // our Closes first, then the client's, whose answer it awaits
+  return Verdict::replace;
+}
+
+Verdict SessionRewriter::on_execute(std::string_view body) {
+  Pending p{.kind = Pending::Kind::execute};
+  if (auto execute = codec::decode_execute(body)) {
+    if (auto it = portals_.find(execute->portal); it != portals_.end()) p.effects.push_back(it->second);
+  }
+  pending_.push_back(std::move(p));
+  return Verdict::forward;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server to client
+
+codec::StreamFramer::TypeSet SessionRewriter::ServerSide::inspected() const {
+  return codec::type_set(be::parse_complete, be::bind_complete, be::close_complete, be::command_complete,
+                         be::empty_query_response, be::error_response, be::no_data, be::portal_suspended,
+                         be::ready_for_query, be::row_description);
+}
+
+Verdict SessionRewriter::ServerSide::on_message(const codec::Header& header, std::string_view bytes, Outbox& out) {
+  const auto body = bytes.substr(codec::header_size);
+  using Kind = Pending::Kind;
+  switch (header.type) {
+    case be::parse_complete: return s_.complete(Kind::parse) ? Verdict::forward : Verdict::replace;
+    case be::bind_complete: return s_.complete(Kind::bind) ? Verdict::forward : Verdict::replace;
+    case be::close_complete: return s_.complete(Kind::close) ? Verdict::forward : Verdict::replace;
+    case be::row_description:
+    case be::no_data:
+      // The end of a Describe; in a simple query RowDescription starts a result instead.
+      if (!s_.pending_.empty() && s_.pending_.front().kind == Kind::describe) s_.complete(Kind::describe);
+      return Verdict::forward;
+    case be::empty_query_response:
+    case be::portal_suspended:
+      if (!s_.pending_.empty() && s_.pending_.front().kind == Kind::query) ++s_.pending_.front().next;
+      else s_.complete(Kind::execute);
+      return Verdict::forward;
+    case be::command_complete: return s_.on_command_complete(body, out);
+    case be::error_response: return s_.on_error(bytes, out);
+    case be::ready_for_query: return s_.on_ready(body);
+    default: return Verdict::forward;
+  }
+}
+
+bool SessionRewriter::complete(Pending::Kind kind) {
+  if (pending_.empty() || pending_.front().kind != kind) return true;  // not ours to judge
+  const bool forward = !pending_.front().injected;
+  pending_.pop_front();
+  return forward;
+}
+
+void SessionRewriter::apply(const Effect& effect, std::string& tag) {
+  using Facts = StatementFacts::Kind;
+  if (effect.delete_tag || (effect.facts.kind == Facts::execute && sql_prepared_deletes_.contains(effect.facts.name))) {
+    if (tag.starts_with("UPDATE ")) tag.replace(0, 6, "DELETE");
+  }
+  if (effect.hint) hints_.apply(*effect.hint);
+  if (!effect.prepared_delete.empty() && tag == "PREPARE") sql_prepared_deletes_.insert(effect.prepared_delete);
+  if (tag == "COMMIT" || tag == "PREPARE TRANSACTION") {
+    hints_.on_commit();
+  } else if (tag == "ROLLBACK") {
+    // ROLLBACK, ROLLBACK TO SAVEPOINT and COMMIT of a failed transaction all answer ROLLBACK.
+    if (!effect.classified) pending_rollback_ = hints_.changed_in_transaction();  // ReadyForQuery tells
+    else if (effect.facts.kind == Facts::rollback_to) hints_.on_rollback_to(effect.facts.name);
+    else hints_.on_rollback();
+  } else if (tag == "SAVEPOINT") {
+    if (effect.facts.kind == Facts::savepoint) hints_.on_savepoint(effect.facts.name);
+  } else if (tag == "RELEASE") {
+    if (effect.facts.kind == Facts::release) hints_.on_release(effect.facts.name);
+  } else if (tag == "DEALLOCATE") {
+    if (effect.facts.kind == Facts::deallocate) {
+      sql_prepared_deletes_.erase(effect.facts.name);
+      statements_.erase(effect.facts.name);
+    }
+  } else if (tag == "DEALLOCATE ALL" || tag == "DISCARD ALL") {
+    // Both drop every prepared statement, those of the extended protocol included.
+    sql_prepared_deletes_.clear();
+    statements_.clear();
+    portals_.clear();
+  }
+}
+
+Verdict SessionRewriter::on_command_complete(std::string_view body, Outbox& out) {
+  if (pending_.empty()) return Verdict::forward;
+  Pending& head = pending_.front();
+  const Effect* effect = nullptr;
+  if (head.kind == Pending::Kind::query) {
+    const std::size_t index = head.next++;
+    if (index < head.effects.size()) effect = &head.effects[index];
+  } else if (head.kind == Pending::Kind::execute) {
+    if (!head.effects.empty()) effect = &head.effects.front();
+  }
+  Verdict verdict = Verdict::forward;
+  if (effect != nullptr) {
+    auto complete = codec::decode_command_complete(body);
+    if (complete) {
+      std::string tag = complete->tag;
+      apply(*effect, tag);
+      if (tag != complete->tag) {
+        std::string bytes;
+        codec::encode(codec::CommandComplete{std::move(tag)}, bytes);
+        out.send(std::move(bytes));
+        verdict = Verdict::replace;
+      }
+    }
+  }
+  if (head.kind == Pending::Kind::execute) pending_.pop_front();
+  return verdict;
+}
+
+void SessionRewriter::undo(Pending& p) {
+  if (p.kind != Pending::Kind::parse || p.injected) return;
+  if (p.replaced) statements_[p.statement] = std::move(*p.replaced);
+  else statements_.erase(p.statement);
+}
+
+Verdict SessionRewriter::on_error(std::string_view bytes, Outbox& out) {
+  hints_.on_error();
+  if (pending_.empty()) return Verdict::forward;  // startup, or a FATAL of the server's own
+  Pending& head = pending_.front();
+  Verdict verdict = Verdict::forward;
+  const bool refused = head.refusal.has_value();
+  if (refused) {
+    auto server = codec::decode_error_fields(bytes.substr(codec::header_size));
+    if (!server || server->sqlstate() != in_failed_transaction) {
+      std::string ours;
+      codec::encode_error_response(
+          codec::ErrorFields::make("ERROR", head.refusal->sqlstate, head.refusal->message, head.refusal->position), ours);
+      out.send(std::move(ours));
+      verdict = Verdict::replace;
+    }
+    head.refusal.reset();
+  }
+  if (head.kind != Pending::Kind::query && head.kind != Pending::Kind::function_call) {
+    // Extended protocol: the server skips everything up to the next Sync.
+    if (!refused) undo(head);
+    pending_.pop_front();
+    discarding_ = true;
+  }
+  return verdict;
+}
+
+Verdict SessionRewriter::on_ready(std::string_view body) {
+  if (discarding_) {
+    // Whatever was sent between the error and the Sync was never carried out.
+    while (!pending_.empty()) {
+      const bool sync = pending_.front().kind == Pending::Kind::sync;
+      if (!sync) undo(pending_.front());
+      pending_.pop_front();
+      if (sync) break;
+    }
+    discarding_ = false;
+  } else if (!pending_.empty()) {
+    const auto kind = pending_.front().kind;
+    if (kind == Pending::Kind::sync || kind == Pending::Kind::query || kind == Pending::Kind::function_call)
+      pending_.pop_front();
+  }
+  const char status = body.empty() ? codec::transaction_status::idle : body[0];
+  if (pending_rollback_) {
+    // Still in a transaction: it was ROLLBACK TO a savepoint older than every change we saw.
+    if (status == codec::transaction_status::idle) hints_.on_rollback();
+    else hints_.on_rollback_to("");
+    pending_rollback_ = false;
+  }
+  hints_.on_ready(status);
+  return Verdict::forward;
+}
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,131 @@
+// Soft delete in one session: rewrites client Query and Parse messages through the engine,
+// runs prepared statements under the hints in force when they are executed, answers refused
+// statements, and turns the UPDATE tags of rewritten DELETEs back into DELETE tags. It sees
+// messages, never sockets: the pumps call its two handlers.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "codec/messages.hpp"
+#include "config.hpp"
+#include "message_pump.hpp"
+#include "parser/error.hpp"
+#include "rules/engine.hpp"
+#include "session_hints.hpp"
+#include "statement_facts.hpp"
+
+namespace pgsoftdelete::proxy {
+
+class SessionRewriter {
+ public:
+  SessionRewriter(std::shared_ptr<const rules::Engine> engine, Mode mode, std::string user, std::uint64_t session_id,
+                  rules::Hints startup_hints);
+
+  /// Client to server.
+  MessageHandler& client_side() { return client_side_; }
+  /// Server to client.
+  MessageHandler& server_side() { return server_side_; }
+
+ private:
+  /// What completing one statement means for the session.
+  struct Effect {
+    bool delete_tag = false;                        ///< answer DELETE n for UPDATE n
+    std::optional<rules::HintSetting> hint;         ///< SET/RESET of a pgsoftdelete hint
+    std::string prepared_delete;                    ///< PREPARE name AS DELETE… rewritten
+    StatementFacts facts;                           ///< savepoints, EXECUTE, DEALLOCATE
+    bool classified = false;                        ///< facts were computed (else unknown)
+  };
+
+  /// A statement prepared with Parse, as the client wrote it.
+  struct Prepared {
+    std::string sql;
+    std::vector<std::uint32_t> parameter_types;
+    bool hint_free = true;      ///< touches no rule table: the same under any hints
+    std::string hints_key;      ///< hints it was prepared under on the server
+    Effect effect;
+    /// Server-side variants under other hints: hints key -> (proxy-owned name, effect).
+    std::unordered_map<std::string, std::pair<std::string, Effect>> variants;
+  };
+
+  /// A message sent upstream that the server will answer, in order.
+  struct Pending {
+    enum class Kind { query, function_call, parse, bind, describe, execute, close, sync } kind = Kind::query;
+    bool injected = false;                 ///< sent by the proxy: its answer is not forwarded
+    std::optional<parser::Error> refusal;  ///< the proxy refused it: report this instead of the server's error
+    std::vector<Effect> effects;           ///< query: per statement; execute: one
+    std::size_t next = 0;                  ///< query: statements completed so far
+    std::string statement;                 ///< parse: the name, to undo if the server rejects it
+    std::optional<Prepared> replaced;      ///< parse: what that name meant before
+  };
+
+  class ClientSide final : public MessageHandler {
+   public:
+    explicit ClientSide(SessionRewriter& s) : s_(s) {}
+    [[nodiscard]] codec::StreamFramer::TypeSet inspected() const override;
+    Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override;
+
+   private:
+    SessionRewriter& s_;
+  };
+
+  class ServerSide final : public MessageHandler {
+   public:
+    explicit ServerSide(SessionRewriter& s) : s_(s) {}
+    [[nodiscard]] codec::StreamFramer::TypeSet inspected() const override;
+    Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override;
+
+   private:
+    SessionRewriter& s_;
+  };
+
+  // Client messages.
+  Verdict on_query(std::string_view body, Outbox& out);
+  Verdict on_parse(std::string_view bytes, Outbox& out);
+  Verdict on_bind(std::string_view body, Outbox& out);
+  Verdict on_close(std::string_view bytes, Outbox& out);
+  Verdict on_execute(std::string_view body);
+
+  // Server messages.
+  Verdict on_command_complete(std::string_view body, Outbox& out);
+  Verdict on_error(std::string_view bytes, Outbox& out);
+  Verdict on_ready(std::string_view body);
+  /// Pops the oldest pending entry if it is of `kind`; returns whether its answer is forwarded.
+  bool complete(Pending::Kind kind);
+
+  /// The engine's answer, logged; in observe mode always "unchanged".
+  std::expected<rules::RewriteResult, parser::Error> rewrite(std::string_view sql, const char* protocol);
+  /// Effects of each statement, with facts when the session needs them.
+  std::vector<Effect> effects_of(const rules::RewriteResult& result, std::string_view sql);
+  /// Replaces a refused message by one the server rejects at once, so that its transaction and
+  /// pipeline end up exactly as if the statement had failed there.
+  /// `statement` names the Parse sent instead of a refused Parse or Bind.
+  void refuse(const parser::Error& error, Pending::Kind kind, std::string_view statement, Outbox& out);
+  /// Undoes what the client side assumed about a message the server did not carry out.
+  void undo(Pending& p);
+  void apply(const Effect& effect, std::string& tag);
+  void forget_statement(const std::string& name, Outbox& out);
+
+  std::shared_ptr<const rules::Engine> engine_;
+  Mode mode_;
+  std::string user_;
+  std::uint64_t id_;
+  ClientSide client_side_{*this};
+  ServerSide server_side_{*this};
+  SessionHints hints_;
+  std::deque<Pending> pending_;
+  bool discarding_ = false;     // the server skips messages until Sync after an error
+  bool pending_rollback_ = false;  // a ROLLBACK tag of unknown kind waits for ReadyForQuery
+  std::unordered_map<std::string, Prepared> statements_;
+  std::unordered_map<std::string, Effect> portals_;
+  std::unordered_set<std::string> sql_prepared_deletes_;
+  std::uint64_t next_variant_ = 0;
+};
+
+}  // namespace pgsoftdelete::proxy

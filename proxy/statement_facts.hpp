@@ -1,0 +1,28 @@
+// What the session must know about statements that touch no rule table: transaction control
+// with savepoint names (for hint rollback) and which prepared statement an EXECUTE runs (for
+// DELETE tags). Computed only when the session needs them, since it costs a parse.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgsoftdelete::proxy {
+
+struct StatementFacts {
+  enum class Kind {
+    other,
+    savepoint,       ///< SAVEPOINT name
+    release,         ///< RELEASE [SAVEPOINT] name
+    rollback_to,     ///< ROLLBACK TO [SAVEPOINT] name
+    execute,         ///< EXECUTE name
+    deallocate,      ///< DEALLOCATE name
+    deallocate_all,  ///< DEALLOCATE ALL
+  } kind = Kind::other;
+  std::string name;  ///< as PostgreSQL folds it
+};
+
+/// One entry per statement of `sql`; empty when it does not parse (the server refuses it too).
+std::vector<StatementFacts> statement_facts(std::string_view sql);
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,172 @@
+// Session and statement hints with PostgreSQL's own SET semantics: rollback, SET LOCAL,
+// savepoints, RESET, startup options, prepared statements executed under the hints in force,
+// and who may use them.
+#include <doctest/doctest.h>
+
+#include "softdelete_support.hpp"
+
+using namespace pgsoftdelete::test;
+
+namespace {
+
+std::string humans(const Conn& c) { return c.scalar("SELECT count(*) FROM humans"); }
+
+}  // namespace
+
+TEST_CASE("SET pgsoftdelete.skip shows deleted rows; RESET hides them again") {
+  auto c = seeded_connection();
+  CHECK(humans(c) == "3");
+  REQUIRE(c.exec("SET pgsoftdelete.skip = 'humans'").ok());
+  CHECK(humans(c) == "5");
+  CHECK(c.scalar("SELECT count(*) FROM aliens") == "3");  // not named: still filtered
+  CHECK(c.scalar("SHOW pgsoftdelete.skip") == "humans");
+  CHECK(c.scalar("SELECT current_setting('pgsoftdelete.skip')") == "humans");
+  REQUIRE(c.exec("RESET pgsoftdelete.skip").ok());
+  CHECK(humans(c) == "3");
+  REQUIRE(c.exec("SET pgsoftdelete.skip = '*'").ok());
+  CHECK(c.scalar("SELECT count(*) FROM aliens") == "5");
+  REQUIRE(c.exec("RESET ALL").ok());
+  CHECK(c.scalar("SELECT count(*) FROM aliens") == "3");
+}
+
+TEST_CASE("a SET in a transaction that rolls back is undone") {
+  auto c = seeded_connection();
+  REQUIRE(c.exec("BEGIN").ok());
+  REQUIRE(c.exec("SET pgsoftdelete.skip = '*'").ok());
+  CHECK(humans(c) == "5");
+  REQUIRE(c.exec("ROLLBACK").ok());
+  CHECK(humans(c) == "3");
+  CHECK(c.scalar("SHOW pgsoftdelete.skip").empty());
+  // Committed, it stays.
+  REQUIRE(c.exec("BEGIN; SET pgsoftdelete.skip = '*'; COMMIT").ok());
+  CHECK(humans(c) == "5");
+}
+
+TEST_CASE("a failed transaction undoes its SET, whether ended by ROLLBACK or COMMIT") {
+  auto c = seeded_connection();
+  REQUIRE(c.exec("BEGIN").ok());
+  REQUIRE(c.exec("SET pgsoftdelete.skip = '*'").ok());
+  CHECK(c.exec("SELECT 1/0").sqlstate() == "22012");
+  CHECK(c.exec("COMMIT").tag() == "ROLLBACK");
+  CHECK(humans(c) == "3");
+  // In one multi-statement string: an implicit transaction.
+  CHECK(tags_of(c, "SET pgsoftdelete.skip = '*'; SELECT 1/0").back() == "error 22012");
+  CHECK(humans(c) == "3");
+}
+
+TEST_CASE("SET LOCAL ends with its transaction") {
+  auto c = seeded_connection();
+  REQUIRE(c.exec("BEGIN").ok());
+  REQUIRE(c.exec("SET LOCAL pgsoftdelete.skip = 'humans'").ok());
+  CHECK(humans(c) == "5");
+  REQUIRE(c.exec("COMMIT").ok());
+  CHECK(humans(c) == "3");
+}
+
+TEST_CASE("ROLLBACK TO SAVEPOINT undoes what was set after the savepoint") {
+  auto c = seeded_connection();
+  REQUIRE(c.exec("BEGIN").ok());
+  REQUIRE(c.exec("SAVEPOINT before_any").ok());
+  REQUIRE(c.exec("SET pgsoftdelete.skip = '*'").ok());
+  REQUIRE(c.exec("SAVEPOINT a").ok());
+  REQUIRE(c.exec("SET pgsoftdelete.skip = ''").ok());
+  CHECK(humans(c) == "3");
+  REQUIRE(c.exec("ROLLBACK TO SAVEPOINT a").ok());
+  CHECK(humans(c) == "5");
+  REQUIRE(c.exec("RELEASE a").ok());
+  CHECK(humans(c) == "5");
+  REQUIRE(c.exec("ROLLBACK TO before_any").ok());
+  CHECK(humans(c) == "3");
+  REQUIRE(c.exec("SET pgsoftdelete.skip = 'humans'").ok());
+  REQUIRE(c.exec("COMMIT").ok());
+  CHECK(humans(c) == "5");
+  CHECK(c.scalar("SHOW pgsoftdelete.skip") == "humans");
+}
+
+TEST_CASE("only_deleted shows the deleted rows alone; hard_delete really deletes") {
+  auto c = seeded_connection();
+  REQUIRE(c.exec("SET pgsoftdelete.only_deleted = 'humans'").ok());
+  auto r = c.exec("SELECT name FROM humans ORDER BY id");
+  REQUIRE(r.rows() == 2);
+  CHECK(r.value(0) == "Alan");
+  CHECK(r.value(1) == "Barbara");
+  REQUIRE(c.exec("RESET pgsoftdelete.only_deleted").ok());
+  // hard_delete alone removes visible rows for real; a deleted row stays invisible to it.
+  REQUIRE(c.exec("SET pgsoftdelete.hard_delete = 'aliens'").ok());
+  CHECK(c.exec("DELETE FROM aliens WHERE id = 4").tag() == "DELETE 1");
+  CHECK(c.exec("DELETE FROM aliens WHERE id = 5").tag() == "DELETE 0");
+  CHECK(direct("SELECT count(*) FROM aliens") == "4");
+  // With skip too, deleted rows can be purged.
+  REQUIRE(c.exec("SET pgsoftdelete.skip = 'aliens'").ok());
+  CHECK(c.exec("DELETE FROM aliens WHERE is_deleted").tag() == "DELETE 2");
+  CHECK(direct("SELECT count(*) FROM aliens") == "2");
+}
+
+TEST_CASE("hints as startup options in the connection string") {
+  reset_seed();
+  Conn c(rules_proxy().conninfo("postgres", "options='-c pgsoftdelete.skip=*'"));
+  REQUIRE_MESSAGE(c.ok(), c.error());
+  CHECK(humans(c) == "5");
+  CHECK(c.scalar("SHOW pgsoftdelete.skip") == "*");
+  // RESET returns to the value the session started with.
+  REQUIRE(c.exec("SET pgsoftdelete.skip = ''").ok());
+  CHECK(humans(c) == "3");
+  REQUIRE(c.exec("RESET pgsoftdelete.skip").ok());
+  CHECK(humans(c) == "5");
+}
+
+TEST_CASE("a statement comment hint, in both protocols") {
+  auto c = seeded_connection();
+  const std::string sql = "/* pgsoftdelete: skip=humans */ SELECT count(*) FROM humans";
+  CHECK(c.scalar(sql) == "5");
+  CHECK(c.exec_params(sql, {}).value() == "5");
+  CHECK(humans(c) == "3");  // only that statement
+}
+
+TEST_CASE("a prepared statement runs under the hints in force when it is executed") {
+  auto c = seeded_connection();
+  Result prep(PQprepare(c.get(), "count_humans", "SELECT count(*) FROM humans WHERE id > $1", 1, nullptr));
+  REQUIRE(prep.ok());
+  const char* values[] = {"0"};
+  auto run = [&] { return Result(PQexecPrepared(c.get(), "count_humans", 1, values, nullptr, nullptr, 0)).value(); };
+  CHECK(run() == "3");
+  REQUIRE(c.exec("SET pgsoftdelete.skip = '*'").ok());
+  CHECK(run() == "5");
+  CHECK(run() == "5");
+  REQUIRE(c.exec("RESET pgsoftdelete.skip").ok());
+  CHECK(run() == "3");
+  // Describe still answers for the client's own statement.
+  Result desc(PQdescribePrepared(c.get(), "count_humans"));
+  CHECK(PQnparams(desc.get()) == 1);
+  // A prepared DELETE executed under hard_delete really deletes.
+  Result del(PQprepare(c.get(), "del", "DELETE FROM aliens WHERE id = $1", 1, nullptr));
+  REQUIRE(c.exec("SET pgsoftdelete.hard_delete = 'aliens'").ok());
+  const char* four[] = {"4"};
+  CHECK(Result(PQexecPrepared(c.get(), "del", 1, four, nullptr, nullptr, 0)).tag() == "DELETE 1");
+  CHECK(direct("SELECT count(*) FROM aliens") == "4");
+  // One server-side variant each, under proxy-owned names the client never sees.
+  CHECK(c.scalar("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pgsd%'") == "2");
+}
+
+TEST_CASE("users the rules file does not allow get 42501 and change nothing") {
+  reset_seed();
+  cluster().sql("DO $$ BEGIN CREATE ROLE pgsd_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
+                "GRANT ALL ON humans, aliens TO pgsd_app");
+  ProxyProcess strict({"--upstream", cluster().endpoint(), "--rules", seed_rules("postgres").string()});
+  Conn app(strict.conninfo("pgsd_app"));
+  REQUIRE_MESSAGE(app.ok(), app.error());
+  auto r = app.exec("SET pgsoftdelete.skip = '*'");
+  CHECK(r.sqlstate() == "42501");
+  CHECK(humans(app) == "3");
+  CHECK(app.scalar("SHOW pgsoftdelete.skip").empty());
+  CHECK(app.exec("/* pgsoftdelete: skip=* */ SELECT count(*) FROM humans").sqlstate() == "42501");
+  CHECK(app.exec("SET pgsoftdelete.hard_delete = 'humans'").sqlstate() == "42501");
+  // At connection time, too.
+  Conn startup(strict.conninfo("pgsd_app", "options='-c pgsoftdelete.skip=*'"));
+  CHECK_FALSE(startup.ok());
+  CHECK(startup.error().find("may not use the pgsoftdelete.skip hint") != std::string::npos);
+  // The allowed user may.
+  Conn admin(strict.conninfo("postgres"));
+  REQUIRE(admin.exec("SET pgsoftdelete.skip = '*'").ok());
+  CHECK(humans(admin) == "5");
+}

@@ -1,0 +1,45 @@
+// Shared pieces of the soft-delete integration tests: the proxy with the seed rules, and
+// reading the seed tables straight from the server.
+#pragma once
+
+#include <string>
+
+#include "support/cluster.hpp"
+#include "support/pq.hpp"
+#include "support/process.hpp"
+#include "support/seed.hpp"
+
+namespace pgsoftdelete::test {
+
+/// A proxy in front of the shared cluster with the seed rules (hints for everyone).
+inline ProxyProcess& rules_proxy() {
+  static ProxyProcess p({"--upstream", cluster().endpoint(), "--rules", seed_rules().string(), "--log-level", "debug"});
+  return p;
+}
+
+/// A fresh seed and a connection through the proxy.
+inline Conn seeded_connection(const std::string& extra = "") {
+  reset_seed();
+  Conn c(rules_proxy().conninfo("postgres", extra));
+  REQUIRE_MESSAGE(c.ok(), c.error());
+  return c;
+}
+
+/// A query's single value, straight from the server (no rewriting).
+inline std::string direct(const std::string& sql) {
+  Conn c(cluster().conninfo());
+  return c.scalar(sql);
+}
+
+/// The result tag of each statement of a multi-statement Query, in order.
+inline std::vector<std::string> tags_of(const Conn& c, const std::string& sql) {
+  std::vector<std::string> tags;
+  if (PQsendQuery(c.get(), sql.c_str()) != 1) return tags;
+  while (PGresult* r = PQgetResult(c.get())) {
+    Result result(r);
+    tags.push_back(result.ok() ? result.tag() : "error " + result.sqlstate());
+  }
+  return tags;
+}
+
+}  // namespace pgsoftdelete::test
