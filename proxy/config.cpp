@@ -36,6 +36,7 @@ class Reader {
       else if (name == "max_message_size") ok = integer(node, name, min_message_size, max_message_size, c.max_message_size);
       else if (name == "connect_timeout_ms") ok = millis(node, name, c.connect_timeout);
       else if (name == "startup_timeout_ms") ok = millis(node, name, c.startup_timeout);
+      else if (name == "shutdown_timeout_ms") ok = millis(node, name, c.shutdown_timeout);
       else if (name == "log_level") ok = level(node, name, c.log_level);
       else if (name == "rules") ok = path(node, name, c.rules);
       else if (name == "mode") ok = mode(node, name, c.mode);

@@ -34,6 +34,7 @@ struct Config {
   std::uint32_t max_message_size = 64u << 20;    ///< largest client message accepted, in bytes
   std::chrono::milliseconds connect_timeout{5000};   ///< to the upstream
   std::chrono::milliseconds startup_timeout{60000};  ///< for a client to send its startup packet
+  std::chrono::milliseconds shutdown_timeout{30000}; ///< for open transactions to finish on SIGTERM
   std::string log_level = "info";
   std::optional<std::filesystem::path> rules;    ///< rules file; relative paths are from the config file's folder
   Mode mode = Mode::enforce;

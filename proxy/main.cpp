@@ -1,4 +1,4 @@
-// pgsoftdelete: command line, configuration, logging, then the server.
+// pgsoftdelete: command line, settings, logging, then the server.
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -6,24 +6,17 @@
 #include <cstdio>
 #include <memory>
 
-#include "config.hpp"
-#include "rules/engine.hpp"
-#include "rules/load_rules.hpp"
 #include "server.hpp"
+#include "settings.hpp"
 
 namespace {
 
-using pgsoftdelete::proxy::Config;
+using pgsoftdelete::proxy::Flags;
 
-/// Applies a flag given as HOST:PORT; the message names the flag.
-bool apply_endpoint(const std::string& flag, const std::string& value, pgsoftdelete::proxy::Endpoint& out) {
-  auto e = pgsoftdelete::proxy::parse_endpoint(value);
-  if (!e) {
-    std::fprintf(stderr, "pgsoftdelete: %s: %s\n", flag.c_str(), e.error().c_str());
-    return false;
-  }
-  out = *e;
-  return true;
+/// Adds an option that fills an optional only when given.
+template <class T>
+CLI::Option* add_optional(CLI::App& app, const std::string& name, std::optional<T>& out, const std::string& help) {
+  return app.add_option_function<T>(name, [&out](const T& v) { out = v; }, help);
 }
 
 }  // namespace
@@ -31,56 +24,38 @@ bool apply_endpoint(const std::string& flag, const std::string& value, pgsoftdel
 int main(int argc, char** argv) {
   CLI::App app{"pgsoftdelete: soft delete for PostgreSQL, at the wire protocol"};
   app.set_version_flag("--version", std::string("pgsoftdelete ") + PGSD_VERSION);
-  std::string config_file, listen, upstream, rules_file, mode, log_level;
-  unsigned io_threads = 0;
-  app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
-  app.add_option("--listen", listen, "address to listen on, HOST:PORT (default 127.0.0.1:6432)");
-  app.add_option("--upstream", upstream, "PostgreSQL server, HOST:PORT (default 127.0.0.1:5432)");
-  app.add_option("--rules", rules_file, "rules file listing the soft-delete tables")->check(CLI::ExistingFile);
-  app.add_option("--mode", mode, "enforce (default) or observe: only log what would be rewritten")
+  Flags flags;
+  bool check = false;
+  add_optional(app, "-c,--config", flags.config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  add_optional(app, "--listen", flags.listen, "address to listen on, HOST:PORT (default 127.0.0.1:6432)");
+  add_optional(app, "--upstream", flags.upstream, "PostgreSQL server, HOST:PORT (default 127.0.0.1:5432)");
+  add_optional(app, "--rules", flags.rules, "rules file listing the soft-delete tables");
+  add_optional(app, "--mode", flags.mode, "enforce (default), or observe: only log what would be rewritten")
       ->check(CLI::IsMember({"enforce", "observe"}));
-  app.add_option("--io-threads", io_threads, "I/O threads (default: one per core)")->check(CLI::Range(1, 1024));
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
+  add_optional(app, "--io-threads", flags.io_threads, "I/O threads (default: one per core)")->check(CLI::Range(1, 1024));
+  add_optional(app, "--log-level", flags.log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_flag("--check", check, "validate the configuration and the rules, then exit (non-zero on error)");
   CLI11_PARSE(app, argc, argv);
 
-  Config config;
-  if (!config_file.empty()) {
-    auto loaded = pgsoftdelete::proxy::load_config(config_file);
-    if (!loaded) {
-      std::fprintf(stderr, "pgsoftdelete: %s\n", loaded.error().to_string().c_str());
-      return 2;
-    }
-    config = std::move(*loaded);
+  auto settings = pgsoftdelete::proxy::load_settings(flags);
+  if (!settings) {
+    std::fprintf(stderr, "pgsoftdelete: %s\n", settings.error().c_str());
+    return 2;
   }
-  if (!listen.empty() && !apply_endpoint("--listen", listen, config.listen)) return 2;
-  if (!upstream.empty() && !apply_endpoint("--upstream", upstream, config.upstream)) return 2;
-  if (!rules_file.empty()) config.rules = rules_file;
-  if (!mode.empty()) config.mode = *pgsoftdelete::proxy::parse_mode(mode);
-  if (io_threads != 0) config.io_threads = io_threads;
-  if (!log_level.empty()) config.log_level = log_level;
+  if (check) {
+    std::printf("pgsoftdelete: configuration OK (%s)\n", pgsoftdelete::proxy::describe(*settings->runtime).c_str());
+    return 0;
+  }
 
-  // stderr, one line per event, no colours: journald adds its own timestamps and levels
-  // are kept in the text for plain terminals.
+  // stderr, one line per event, no colours: journald adds its own timestamps, and levels stay
+  // in the text for plain terminals.
   auto logger = spdlog::stderr_logger_mt("pgsoftdelete");
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
   spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_level(spdlog::level::from_str(settings->config.log_level));
 
-  std::shared_ptr<const pgsoftdelete::rules::Engine> engine;
-  if (config.rules) {
-    auto rules = pgsoftdelete::rules::load_rules(*config.rules);
-    if (!rules) {
-      const auto& e = rules.error();
-      if (e.line > 0) std::fprintf(stderr, "pgsoftdelete: %s:%d: %s\n", e.file.c_str(), e.line, e.message.c_str());
-      else std::fprintf(stderr, "pgsoftdelete: %s: %s\n", e.file.c_str(), e.message.c_str());
-      return 2;
-    }
-    engine = std::make_shared<const pgsoftdelete::rules::Engine>(std::move(*rules));
-  }
-
-  pgsoftdelete::proxy::Server server(
-      pgsoftdelete::proxy::SessionContext{std::make_shared<const Config>(std::move(config)), std::move(engine)});
+  pgsoftdelete::proxy::Server server(std::move(*settings), flags);
   if (auto ok = server.listen(); !ok) {
     spdlog::critical("{}", ok.error());
     return 1;

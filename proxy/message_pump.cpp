@@ -55,8 +55,13 @@ awaitable<PumpEnd> MessagePump::run() {
         (begin_ == end_ && buffer_.size() > default_buffer))
       make_room(needed);
     error_code ec;
-    const std::size_t n =
-        co_await from_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_), no_throw(ec));
+    std::size_t n = 0;
+    if (!stop_requested_)
+      n = co_await from_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_), no_throw(ec));
+    if (stop_requested_) {
+      end.kind = PumpEnd::Kind::stopped;
+      break;
+    }
     if (ec) {
       end.kind = ec == asio::error::eof ? PumpEnd::Kind::eof : PumpEnd::Kind::read_error;
       end.detail = ec.message();

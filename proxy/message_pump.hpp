@@ -69,6 +69,14 @@ class MessagePump {
   /// Runs until the source closes, an error, a malformed message or the handler's stop.
   awaitable<PumpEnd> run();
 
+  /// Ends the pump at its next read, as if the handler had stopped it: a pending read is
+  /// cancelled, a write in progress completes first. Call on the pump's executor.
+  void request_stop() {
+    stop_requested_ = true;
+    error_code ignored;
+    from_.cancel(ignored);
+  }
+
   /// Bytes read from the source so far.
   [[nodiscard]] std::uint64_t bytes_read() const { return bytes_read_; }
 
@@ -95,6 +103,7 @@ class MessagePump {
   std::vector<std::string> owned_;
   std::vector<asio::const_buffer> buffers_;
   std::uint64_t bytes_read_ = 0;
+  bool stop_requested_ = false;
 };
 
 }  // namespace pgsoftdelete::proxy

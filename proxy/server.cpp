@@ -1,7 +1,8 @@
-// Listening, I/O threads and signal handling; see server.hpp.
+// Listening, I/O threads, reload and shutdown; see server.hpp.
 #include "server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 
 #include <boost/asio/signal_set.hpp>
 #include <thread>
@@ -10,8 +11,31 @@
 
 namespace pgsoftdelete::proxy {
 
-Server::Server(SessionContext context) : config_(context.config), context_(std::move(context)) {
-  unsigned threads = config_->io_threads != 0 ? config_->io_threads : std::max(1u, std::thread::hardware_concurrency());
+namespace {
+
+/// Tells systemd (Type=notify) about a state change; a no-op when not run by systemd.
+void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+std::uint64_t monotonic_usec() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+}  // namespace
+
+std::string describe(const Runtime& runtime) {
+  if (!runtime.engine) return "no rules: relaying only";
+  return std::to_string(runtime.engine->rules().tables().size()) + " rule tables, mode " +
+         (runtime.mode == Mode::enforce ? "enforce" : "observe");
+}
+
+Server::Server(Settings settings, Flags flags)
+    : config_(std::make_shared<const Config>(std::move(settings.config))),
+      flags_(std::move(flags)),
+      runtime_(std::make_shared<RuntimeHolder>(std::move(settings.runtime))) {
+  const unsigned threads =
+      config_->io_threads != 0 ? config_->io_threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
 }
 
@@ -37,7 +61,7 @@ awaitable<void> Server::accept_loop() {
     auto& ioc = *contexts_[next++ % contexts_.size()];
     error_code ec;
     tcp::socket socket = co_await acceptor_->async_accept(ioc.get_executor(), no_throw(ec));
-    if (ec == asio::error::operation_aborted) co_return;
+    if (ec == asio::error::operation_aborted || stopping_) co_return;
     if (ec) {
       // Out of file descriptors and the like: say so and go on; the listener itself is fine.
       spdlog::error("accept failed: {}", ec.message());
@@ -52,7 +76,7 @@ awaitable<void> Server::accept_loop() {
         [](tcp::socket s, SessionContext context, std::uint64_t session_id) -> awaitable<void> {
           Session session(std::move(s), std::move(context), session_id);
           co_await session.run();
-        }(std::move(socket), context_, id),
+        }(std::move(socket), SessionContext{config_, runtime_, &registry_}, id),
         [id](std::exception_ptr e) {
           if (!e) return;
           try {
@@ -64,24 +88,74 @@ awaitable<void> Server::accept_loop() {
   }
 }
 
+std::expected<void, std::string> Server::reload() {
+  auto settings = load_settings(flags_);
+  if (!settings) return std::unexpected(settings.error());
+  const Config& next = settings->config;
+  // Only the rules, the mode and the log level change while running; the rest needs a restart.
+  if (next.listen.to_string() != config_->listen.to_string() || next.upstream.to_string() != config_->upstream.to_string() ||
+      next.io_threads != config_->io_threads || next.max_message_size != config_->max_message_size)
+    spdlog::warn("reload: listen, upstream, io_threads and max_message_size take effect only after a restart");
+  spdlog::set_level(spdlog::level::from_str(next.log_level));
+  runtime_->publish(std::move(settings->runtime));
+  return {};
+}
+
+awaitable<void> Server::shutdown() {
+  stopping_ = true;
+  notify("STOPPING=1");
+  error_code ignored;
+  acceptor_->close(ignored);
+  spdlog::info("shutting down: {} sessions; open transactions get up to {} ms to finish", registry_.size(),
+               config_->shutdown_timeout.count());
+  registry_.shutdown_all(false);
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + config_->shutdown_timeout;
+  bool forced = false;
+  // Sessions also end on their own; after the deadline the rest are told to end at once.
+  while (registry_.size() > 0) {
+    if (!forced && std::chrono::steady_clock::now() >= deadline) {
+      spdlog::warn("shutdown timeout: closing {} sessions still in a transaction", registry_.size());
+      registry_.shutdown_all(true);
+      forced = true;
+    }
+    if (forced && std::chrono::steady_clock::now() >= deadline + std::chrono::seconds(5)) break;
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(no_throw(ignored));
+  }
+  spdlog::info("shut down");
+  for (auto& ioc : contexts_) ioc->stop();
+}
+
+void Server::watch_signals() {
+  reload_signal_->async_wait([this](error_code ec, int) {
+    if (ec) return;
+    notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()));
+    if (auto ok = reload(); ok)
+      spdlog::info("reloaded: {}", describe(*runtime_->current()));
+    else
+      spdlog::error("reload failed, keeping the previous configuration and rules: {}", ok.error());
+    notify("READY=1");
+    watch_signals();
+  });
+}
+
 int Server::run() {
   auto& main = *contexts_.front();
-  asio::signal_set signals(main, SIGINT, SIGTERM);
-  signals.async_wait([this](error_code ec, int signal) {
+  reload_signal_ = std::make_unique<asio::signal_set>(main, SIGHUP);
+  stop_signals_ = std::make_unique<asio::signal_set>(main, SIGINT, SIGTERM);
+  watch_signals();
+  stop_signals_->async_wait([this](error_code ec, int signal) {
     if (ec) return;
-    spdlog::info("received signal {}, shutting down", signal);
-    error_code ignored;
-    acceptor_->close(ignored);
-    for (auto& ioc : contexts_) ioc->stop();
+    spdlog::info("received signal {}", signal);
+    asio::co_spawn(*contexts_.front(), shutdown(), asio::detached);
   });
   asio::co_spawn(main, accept_loop(), [](std::exception_ptr e) {
     if (e) spdlog::critical("the accept loop ended unexpectedly");
   });
   spdlog::info("pgsoftdelete listening on {}, upstream {}, {} I/O threads, {}", config_->listen.to_string(),
-               config_->upstream.to_string(), contexts_.size(),
-               !context_.engine ? std::string("no rules: relaying only")
-                                : std::to_string(context_.engine->rules().tables().size()) + " rule tables, mode " +
-                                      (config_->mode == Mode::enforce ? "enforce" : "observe"));
+               config_->upstream.to_string(), contexts_.size(), describe(*runtime_->current()));
+  notify("READY=1");
 
   std::vector<std::thread> threads;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

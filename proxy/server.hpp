@@ -1,5 +1,6 @@
 // The listener: I/O threads, each with its own io_context, and the accept loop that hands each
-// client to one of them. A session and its upstream connection stay on one thread.
+// client to one of them (a session and its upstream connection stay on one thread). Signals:
+// SIGHUP reloads, SIGTERM/SIGINT drain and stop. systemd hears of each through sd_notify.
 #pragma once
 
 #include <atomic>
@@ -9,26 +10,41 @@
 #include "asio.hpp"
 #include "config.hpp"
 #include "session.hpp"
+#include "session_registry.hpp"
+#include "settings.hpp"
 
 namespace pgsoftdelete::proxy {
 
+/// One line for the log: how many rule tables, which mode.
+std::string describe(const Runtime& runtime);
+
 class Server {
  public:
-  explicit Server(SessionContext context);
+  /// `flags` are kept to reload with the same command-line overrides.
+  Server(Settings settings, Flags flags);
 
   /// Binds the listening socket; the error says why it failed.
   std::expected<void, std::string> listen();
-  /// Runs until SIGINT or SIGTERM; returns the process exit code.
+  /// Runs until SIGINT or SIGTERM and the drain after it; returns the process exit code.
   int run();
+  /// Reloads the configuration and the rules; on error the old ones keep serving.
+  std::expected<void, std::string> reload();
 
  private:
   awaitable<void> accept_loop();
+  awaitable<void> shutdown();
+  void watch_signals();
 
+  SessionRegistry registry_;  // before the contexts: sessions unregister as they are destroyed
   std::shared_ptr<const Config> config_;
-  SessionContext context_;
+  Flags flags_;
+  std::shared_ptr<RuntimeHolder> runtime_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<asio::signal_set> reload_signal_;
+  std::unique_ptr<asio::signal_set> stop_signals_;
   std::atomic<std::uint64_t> next_session_id_{1};
+  bool stopping_ = false;
 };
 
 }  // namespace pgsoftdelete::proxy

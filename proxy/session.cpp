@@ -24,6 +24,7 @@ constexpr std::string_view protocol_violation = "08P01";
 constexpr std::string_view unable_to_connect = "08001";
 constexpr std::string_view connection_failure = "08006";
 constexpr std::string_view feature_not_supported = "0A000";
+constexpr std::string_view admin_shutdown = "57P01";
 }  // namespace sqlstate
 
 /// Encryption requests a client may make before its StartupMessage (SSL, then GSS).
@@ -45,13 +46,53 @@ Session::Session(tcp::socket client, SessionContext context, std::uint64_t id)
       client_writer_(client_),
       upstream_writer_(upstream_),
       config_(std::move(context.config)),
-      engine_(std::move(context.engine)),
-      id_(id) {}
+      runtime_(std::move(context.runtime)),
+      id_(id),
+      registry_(context.registry) {}
+
+/// Sees ReadyForQuery before the inner handler does; stops the pump after one that ends the
+/// last transaction of a session that is shutting down.
+class Session::ReadyTap final : public MessageHandler {
+ public:
+  ReadyTap(Session& session, MessageHandler& inner) : session_(session), inner_(inner) {}
+  [[nodiscard]] codec::StreamFramer::TypeSet inspected() const override {
+    return inner_.inspected() | codec::type_set(codec::backend::ready_for_query);
+  }
+  Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override {
+    const bool inner_wants = inner_.inspected().test(static_cast<unsigned char>(header.type));
+    const Verdict verdict = inner_wants ? inner_.on_message(header, bytes, out) : Verdict::forward;
+    if (header.type == codec::backend::ready_for_query && bytes.size() > codec::header_size) {
+      session_.status_ = bytes[codec::header_size];
+      session_.client_bytes_at_ready_ = session_.client_pump_->bytes_read();
+      if (session_.shutting_down_ && session_.status_ == codec::transaction_status::idle && verdict == Verdict::forward)
+        return Verdict::stop_after;
+    }
+    return verdict;
+  }
+
+ private:
+  Session& session_;
+  MessageHandler& inner_;
+};
+
+void Session::begin_shutdown(bool force) {
+  shutting_down_ = true;
+  if (server_pump_ == nullptr) {  // still starting up: nothing to finish
+    close_both();
+    return;
+  }
+  const bool idle = status_ == codec::transaction_status::idle && client_pump_->bytes_read() == client_bytes_at_ready_;
+  if (force || idle) server_pump_->request_stop();
+}
 
 awaitable<void> Session::run() {
   const auto started = std::chrono::steady_clock::now();
   peer_ = describe(client_);
   spdlog::info("s{} opened from {}", id_, peer_);
+  auto control = std::make_shared<SessionControl>();
+  control->shutdown = [this](bool force) { begin_shutdown(force); };
+  std::shared_ptr<void> registration;
+  if (registry_ != nullptr) registration = registry_->add(id_, client_.get_executor(), control);
   error_code ignored;
   client_.set_option(tcp::no_delay(true), ignored);
 
@@ -155,10 +196,11 @@ awaitable<std::optional<std::string>> Session::read_startup() {
 }
 
 awaitable<bool> Session::accept_startup_hints(const codec::StartupPacket& packet) {
-  if (!engine_) co_return true;
+  const auto runtime = runtime_->current();
+  if (!runtime->engine) co_return true;
   auto hints = startup_hints(packet);
   std::expected<void, parser::Error> allowed;
-  if (hints) allowed = check_hint_users(*hints, engine_->rules(), user_);
+  if (hints) allowed = check_hint_users(*hints, runtime->engine->rules(), user_);
   const parser::Error* error = !hints ? &hints.error() : !allowed ? &allowed.error() : nullptr;
   if (error == nullptr) {
     startup_hints_ = std::move(*hints);
@@ -211,16 +253,21 @@ awaitable<error_code> Session::connect_upstream(tcp::socket& socket) {
 }
 
 awaitable<void> Session::relay() {
-  // Without rules the session is a plain relay and inspects nothing but Terminate.
+  // Without rules the session is a plain relay and inspects nothing but Terminate; a session
+  // started with rules follows reloads, one started without stays a relay.
   ClientHandler plain_client;
   ServerHandler plain_server;
   std::optional<SessionRewriter> rewriter;
-  if (engine_) rewriter.emplace(engine_, config_->mode, user_, id_, startup_hints_);
+  if (runtime_->current()->engine) rewriter.emplace(*runtime_, user_, id_, startup_hints_);
   MessageHandler& client_handler = rewriter ? rewriter->client_side() : plain_client;
-  MessageHandler& server_handler = rewriter ? rewriter->server_side() : plain_server;
+  ReadyTap server_handler(*this, rewriter ? rewriter->server_side() : plain_server);
   MessagePump client_pump(client_, upstream_writer_, config_->max_message_size, client_handler);
   MessagePump server_pump(upstream_, client_writer_, codec::max_backend_message_length, server_handler);
+  client_pump_ = &client_pump;
+  server_pump_ = &server_pump;
+  if (shutting_down_) server_pump.request_stop();  // asked while connecting
   co_await run_both(client_to_server(client_pump), server_to_client(server_pump), [this] { close_both(); });
+  client_pump_ = server_pump_ = nullptr;
 }
 
 awaitable<void> Session::client_to_server(MessagePump& pump) {
@@ -250,6 +297,11 @@ awaitable<void> Session::client_to_server(MessagePump& pump) {
 awaitable<void> Session::server_to_client(MessagePump& pump) {
   const PumpEnd end = co_await pump.run();
   if (!close_reason_.empty()) co_return;
+  if (shutting_down_ && end.kind == PumpEnd::Kind::stopped) {
+    close_reason_ = "shutdown";
+    co_await send_fatal(sqlstate::admin_shutdown, "terminating connection due to administrator command");
+    co_return;
+  }
   switch (end.kind) {
     case PumpEnd::Kind::stopped:
     case PumpEnd::Kind::eof:

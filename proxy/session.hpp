@@ -12,16 +12,18 @@
 #include "codec/startup.hpp"
 #include "config.hpp"
 #include "message_pump.hpp"
-#include "rules/engine.hpp"
 #include "rules/hints.hpp"
+#include "runtime.hpp"
 #include "serial_writer.hpp"
+#include "session_registry.hpp"
 
 namespace pgsoftdelete::proxy {
 
-/// What all sessions share: the settings and the rules engine (null: relay only).
+/// What all sessions share: the fixed settings and the reloadable rules and mode.
 struct SessionContext {
   std::shared_ptr<const Config> config;
-  std::shared_ptr<const rules::Engine> engine;
+  std::shared_ptr<const RuntimeHolder> runtime;
+  SessionRegistry* registry = nullptr;  ///< outlives every session
 };
 
 /// Serves one client until either side closes. Lives in the coroutine frame of run(); all of
@@ -51,19 +53,31 @@ class Session {
   /// Sends an ErrorResponse to the client (FATAL: the connection ends after it).
   awaitable<void> send_fatal(std::string_view sqlstate, std::string_view message);
   void close_both();
+  /// Asked by the server: end now (force, or idle between transactions) or once the current
+  /// transaction is over, with FATAL 57P01 as PostgreSQL's own shutdown sends.
+  void begin_shutdown(bool force);
+  /// Watches ReadyForQuery on its way to the client: transaction status and idleness.
+  class ReadyTap;
 
   tcp::socket client_;
   tcp::socket upstream_;
   SerialWriter client_writer_;
   SerialWriter upstream_writer_;
   std::shared_ptr<const Config> config_;
-  std::shared_ptr<const rules::Engine> engine_;
+  std::shared_ptr<const RuntimeHolder> runtime_;
   rules::Hints startup_hints_;
   std::uint64_t id_;
   std::string peer_;
   std::string user_;
   std::string database_;
   std::string close_reason_;
+  SessionRegistry* registry_;
+  // Shutdown state, all on the session's executor.
+  char status_ = 'I';                   // transaction status of the last ReadyForQuery
+  std::uint64_t client_bytes_at_ready_ = 0;  // client bytes read when it arrived
+  bool shutting_down_ = false;
+  MessagePump* client_pump_ = nullptr;  // set while relaying
+  MessagePump* server_pump_ = nullptr;
 };
 
 }  // namespace pgsoftdelete::proxy

@@ -23,9 +23,21 @@ constexpr std::string_view in_failed_transaction = "25P02";
 
 }  // namespace
 
-SessionRewriter::SessionRewriter(std::shared_ptr<const rules::Engine> engine, Mode mode, std::string user,
-                                 std::uint64_t session_id, rules::Hints startup_hints)
-    : engine_(std::move(engine)), mode_(mode), user_(std::move(user)), id_(session_id), hints_(std::move(startup_hints)) {}
+SessionRewriter::SessionRewriter(const RuntimeHolder& runtime, std::string user, std::uint64_t session_id,
+                                 rules::Hints startup_hints)
+    : runtime_(runtime), user_(std::move(user)), id_(session_id), hints_(std::move(startup_hints)) {
+  refresh();
+}
+
+void SessionRewriter::refresh() {
+  const Runtime& r = runtime_.get();
+  engine_ = r.engine.get();
+  mode_ = r.mode;
+}
+
+std::string SessionRewriter::variant_key() const {
+  return std::to_string(rules_version()) + "/" + hints_.key();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Client to server
@@ -52,6 +64,8 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
 }
 
 std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std::string_view sql, const char* protocol) {
+  refresh();
+  if (engine_ == nullptr) return rules::RewriteResult{};  // rules removed by a reload: relay
   auto result = engine_->rewrite(sql, hints_.effective(), user_);
   if (!result) {
     if (mode_ == Mode::observe) {
@@ -150,7 +164,8 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
   Prepared prepared{.sql = parse->sql,
                     .parameter_types = parse->parameter_types,
                     .hint_free = result->unchanged && result->statements.empty(),
-                    .hints_key = hints_.key(),
+                    .rules_version = rules_version(),
+                    .hints_key = variant_key(),
                     .effect = {},
                     .variants = {}};
   auto effects = effects_of(*result, parse->sql);
@@ -187,14 +202,16 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
     return Verdict::forward;
   }
   Prepared& prepared = it->second;
-  if (prepared.hint_free || prepared.hints_key == hints_.key()) {
+  refresh();
+  const std::string key = variant_key();
+  if ((prepared.hint_free && prepared.rules_version == rules_version()) || prepared.hints_key == key) {
     portals_[std::string(*portal)] = prepared.effect;
     pending_.push_back({.kind = Pending::Kind::bind});
     return Verdict::forward;
   }
   // Hints changed since the statement was prepared: run the variant for the hints in force now,
   // preparing it on the server under a name of our own the first time.
-  auto variant = prepared.variants.find(hints_.key());
+  auto variant = prepared.variants.find(key);
   if (variant == prepared.variants.end()) {
     auto result = rewrite(prepared.sql, "extended-protocol");
     if (!result) {
@@ -212,7 +229,7 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
                   bytes);
     out.send(std::move(bytes));
     pending_.push_back({.kind = Pending::Kind::parse, .injected = true});
-    variant = prepared.variants.emplace(hints_.key(), std::make_pair(std::move(variant_name), std::move(effect))).first;
+    variant = prepared.variants.emplace(key, std::make_pair(std::move(variant_name), std::move(effect))).first;
   }
   portals_[std::string(*portal)] = variant->second.second;
   std::string bytes;

@@ -16,6 +16,7 @@
 #include "codec/messages.hpp"
 #include "config.hpp"
 #include "message_pump.hpp"
+#include "runtime.hpp"
 #include "parser/error.hpp"
 #include "rules/engine.hpp"
 #include "session_hints.hpp"
@@ -25,7 +26,7 @@ namespace pgsoftdelete::proxy {
 
 class SessionRewriter {
  public:
-  SessionRewriter(std::shared_ptr<const rules::Engine> engine, Mode mode, std::string user, std::uint64_t session_id,
+  SessionRewriter(const RuntimeHolder& runtime, std::string user, std::uint64_t session_id,
                   rules::Hints startup_hints);
 
   /// Client to server.
@@ -47,8 +48,9 @@ class SessionRewriter {
   struct Prepared {
     std::string sql;
     std::vector<std::uint32_t> parameter_types;
-    bool hint_free = true;      ///< touches no rule table: the same under any hints
-    std::string hints_key;      ///< hints it was prepared under on the server
+    bool hint_free = true;      ///< touches no rule table of rules_version: the same under any hints
+    std::uint64_t rules_version = 0;
+    std::string hints_key;      ///< rules version and hints it was prepared under on the server
     Effect effect;
     /// Server-side variants under other hints: hints key -> (proxy-owned name, effect).
     std::unordered_map<std::string, std::pair<std::string, Effect>> variants;
@@ -112,8 +114,15 @@ class SessionRewriter {
   void apply(const Effect& effect, std::string& tag);
   void forget_statement(const std::string& name, Outbox& out);
 
-  std::shared_ptr<const rules::Engine> engine_;
-  Mode mode_;
+  /// Takes the current rules and mode for the next statement (they change on reload).
+  void refresh();
+  /// Rules version and hints: prepared statements are re-prepared when either changed.
+  [[nodiscard]] std::string variant_key() const;
+  [[nodiscard]] std::uint64_t rules_version() const { return engine_ != nullptr ? engine_->rules().version() : 0; }
+
+  RuntimeView runtime_;
+  const rules::Engine* engine_ = nullptr;  // of the current runtime
+  Mode mode_ = Mode::enforce;
   std::string user_;
   std::uint64_t id_;
   ClientSide client_side_{*this};

@@ -7,7 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   libboost-dev libspdlog-dev libfmt-dev doctest-dev libcli11-dev libtomlplusplus-dev
   libpg-query-dev protobuf-compiler libprotobuf-dev
-  libpq-dev postgresql-15 postgresql-client-15
+  libsystemd-dev libpq-dev postgresql-15 postgresql-client-15
   python3-psycopg2
 )
 

@@ -113,6 +113,23 @@ bool ProxyProcess::alive() {
   return true;
 }
 
+void ProxyProcess::signal(int signo) const {
+  if (pid_ > 0) ::kill(pid_, signo);
+}
+
+int ProxyProcess::wait_exit(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
 CommandResult run_command(const std::string& command) {
   CommandResult r;
   std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");

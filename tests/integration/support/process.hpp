@@ -36,6 +36,10 @@ class ProxyProcess {
   [[nodiscard]] long rss_kib() const;
   /// True while the process runs.
   [[nodiscard]] bool alive();
+  /// Sends a signal to the process.
+  void signal(int signo) const;
+  /// Waits up to `timeout` for the process to exit; its exit code, or -1 (still running or killed).
+  int wait_exit(std::chrono::milliseconds timeout);
 
  private:
   std::uint16_t port_;

@@ -32,6 +32,21 @@ TEST_CASE("engine: SET pgsoftdelete.* is never skipped by the fast path") {
   CHECK(engine.stats().fast_path == 0);
 }
 
+TEST_CASE("engine: RESET ALL and DISCARD ALL are never skipped by the fast path") {
+  rules::Engine engine(standard_rules());
+  for (const char* sql : {"RESET ALL", "reset all", "DISCARD ALL", "SELECT 1; RESET ALL"}) {
+    std::string s = sql;
+    CAPTURE(s);
+    auto r = engine.rewrite(sql, {}, "app");
+    REQUIRE(r);
+    CHECK(r->unchanged);
+    REQUIRE_FALSE(r->statements.empty());
+    CHECK(r->statements.back().hint_setting.has_value());
+    CHECK(r->statements.back().hint_setting->action == rules::HintSetting::Action::reset_all);
+  }
+  CHECK(engine.stats().fast_path == 0);
+}
+
 TEST_CASE("engine: fast path, cache and slow path agree") {
   rules::Engine engine(standard_rules());
   const char* corpus[] = {

@@ -46,6 +46,8 @@ TEST_CASE("lexer: statements that may touch a rule table take the slow path") {
       "SELECT $1humans",
       "SELECT 1 FROM t WHERE a = $",
       "DO $$BEGIN DELETE FROM humans; END$$",
+      "RESET ALL",
+      "discard all",
   };
   for (const char* sql : slow) {
     std::string s = sql;

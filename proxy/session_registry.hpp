@@ -1,0 +1,54 @@
+// The sessions alive now, so that a shutdown can reach each of them on its own thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "asio.hpp"
+
+namespace pgsoftdelete::proxy {
+
+/// A session's handle for the server: asks it to end (now, or when its transaction is over).
+struct SessionControl {
+  std::function<void(bool force)> shutdown;  ///< run on the session's executor only
+};
+
+class SessionRegistry {
+ public:
+  /// Registers a session; it stays registered while the returned token lives.
+  [[nodiscard]] std::shared_ptr<void> add(std::uint64_t id, asio::any_io_executor executor,
+                                          std::weak_ptr<SessionControl> control) {
+    std::lock_guard lock(mutex_);
+    sessions_[id] = Entry{std::move(executor), std::move(control)};
+    return std::shared_ptr<void>(nullptr, [this, id](void*) {
+      std::lock_guard guard(mutex_);
+      sessions_.erase(id);
+    });
+  }
+
+  /// Asks every session to end; each is told on its own executor.
+  void shutdown_all(bool force) {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, entry] : sessions_)
+      asio::post(entry.executor, [control = entry.control, force] {
+        if (auto c = control.lock()) c->shutdown(force);
+      });
+  }
+
+  [[nodiscard]] std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return sessions_.size();
+  }
+
+ private:
+  struct Entry {
+    asio::any_io_executor executor;
+    std::weak_ptr<SessionControl> control;
+  };
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint64_t, Entry> sessions_;
+};
+
+}  // namespace pgsoftdelete::proxy

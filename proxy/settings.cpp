@@ -1,0 +1,51 @@
+// Loading every setting at once; see settings.hpp.
+#include "settings.hpp"
+
+#include <fmt/format.h>
+
+#include "rules/load_rules.hpp"
+
+namespace pgsoftdelete::proxy {
+
+std::expected<Settings, std::string> load_settings(const Flags& flags) {
+  Settings s;
+  if (flags.config_file) {
+    auto loaded = load_config(*flags.config_file);
+    if (!loaded) return std::unexpected(loaded.error().to_string());
+    s.config = std::move(*loaded);
+  }
+  const auto endpoint = [](const char* flag, const std::string& value, Endpoint& out) -> std::expected<void, std::string> {
+    auto e = parse_endpoint(value);
+    if (!e) return std::unexpected(fmt::format("{}: {}", flag, e.error()));
+    out = *e;
+    return {};
+  };
+  if (flags.listen)
+    if (auto ok = endpoint("--listen", *flags.listen, s.config.listen); !ok) return std::unexpected(ok.error());
+  if (flags.upstream)
+    if (auto ok = endpoint("--upstream", *flags.upstream, s.config.upstream); !ok) return std::unexpected(ok.error());
+  if (flags.rules) s.config.rules = *flags.rules;
+  if (flags.mode) {
+    auto m = parse_mode(*flags.mode);
+    if (!m) return std::unexpected("--mode: " + m.error());
+    s.config.mode = *m;
+  }
+  if (flags.io_threads) s.config.io_threads = *flags.io_threads;
+  if (flags.log_level) s.config.log_level = *flags.log_level;
+
+  auto runtime = std::make_shared<Runtime>();
+  runtime->mode = s.config.mode;
+  if (s.config.rules) {
+    auto rules = rules::load_rules(*s.config.rules);
+    if (!rules) {
+      const auto& e = rules.error();
+      return std::unexpected(e.line > 0 ? fmt::format("{}:{}: {}", e.file, e.line, e.message)
+                                        : fmt::format("{}: {}", e.file, e.message));
+    }
+    runtime->engine = std::make_shared<const rules::Engine>(std::move(*rules));
+  }
+  s.runtime = std::move(runtime);
+  return s;
+}
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Starts a throwaway PostgreSQL 15 in a temporary folder, loads the test data twice (database "live" keeps the
+# soft-deleted rows, "clean" has them removed) and runs the equivalence test binary given as $1.
+set -euo pipefail
+
+BIN=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+TMP=$(mktemp -d /tmp/pgsd-equivalence.XXXXXX)
+
+# PostgreSQL refuses to run as root: use the postgres user then.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+if [ "$(id -u)" = 0 ]; then chown postgres "$TMP"; fi
+cleanup() {
+  as_pg "$PGBIN/pg_ctl" -D "$TMP/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_pg "$PGBIN/initdb" -D "$TMP/data" -A trust -U postgres >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log"; exit 1; }
+as_pg "$PGBIN/pg_ctl" -D "$TMP/data" -w -l "$TMP/data/server.log" \
+  -o "-p $PORT -k $TMP -c listen_addresses='' -c fsync=off" start >/dev/null
+psql() { as_pg "$PGBIN/psql" -h "$TMP" -p "$PORT" -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+psql -d postgres -c "CREATE DATABASE live"
+psql -d live <"$HERE/schema.sql"
+psql -d postgres -c "CREATE DATABASE clean TEMPLATE live"
+psql -d clean -c "DELETE FROM humans WHERE is_deleted; DELETE FROM aliens WHERE deleted_at IS NOT NULL;
+                  DELETE FROM ships WHERE is_deleted; ANALYZE"
+
+"$BIN" "$HERE/rules.toml" "$HERE/read_queries.sql" "$HERE/write_statements.sql" \
+  "host=$TMP port=$PORT user=postgres dbname=live" "host=$TMP port=$PORT user=postgres dbname=clean"

@@ -1,0 +1,23 @@
+-- Write statements for the engine equivalence test, run in order on both copies (rewritten on the copy with
+-- soft-deleted rows, as written on the other); after each, affected rows, RETURNING rows and the visible
+-- contents of every table must match.
+DELETE FROM humans WHERE id = 2
+DELETE FROM humans WHERE id = 1
+DELETE FROM humans WHERE id = 2
+DELETE FROM humans h WHERE h.age > 70 RETURNING h.id, h.name
+DELETE FROM aliens WHERE tentacles = 4 RETURNING id
+DELETE FROM aliens a USING humans h WHERE h.id = a.human_id AND h.age < 25
+DELETE FROM ships s USING aliens a WHERE a.id = s.captain_id AND a.tentacles = 1 RETURNING s.id
+DELETE FROM humans WHERE id IN (SELECT owner_id FROM ships WHERE id < 8)
+WITH d AS (DELETE FROM ships WHERE owner_id > 60 RETURNING id) SELECT count(*) FROM d
+WITH gone AS (DELETE FROM aliens WHERE planet_id = 3 RETURNING human_id) DELETE FROM humans WHERE id IN (SELECT human_id FROM gone)
+UPDATE humans SET age = age + 1 WHERE planet_id = 2
+UPDATE humans SET name = upper(name) RETURNING id, name
+UPDATE aliens a SET tentacles = 0 FROM humans h WHERE h.id = a.human_id AND h.age > 60 RETURNING a.id
+UPDATE ships SET name = 'renamed' WHERE id IN (SELECT id FROM ships WHERE captain_id IS NULL)
+INSERT INTO humans (id, name, planet_id, age) SELECT id + 1000, name, planet_id, age FROM humans WHERE age > 50
+INSERT INTO visits SELECT id, planet_id, 99 FROM humans WHERE planet_id IS NOT NULL
+DELETE FROM visits v USING humans h WHERE h.id = v.human_id AND h.age > 40
+UPDATE planets p SET name = p.name || '*' FROM aliens a WHERE a.planet_id = p.id AND a.tentacles > 6
+DELETE FROM ships
+DELETE FROM humans
