@@ -18,6 +18,19 @@ parser::Error bad_hint(std::string message) {
   return parser::Error{parser::sqlstate::invalid_parameter_value, std::move(message), 0};
 }
 
+// A name in cache keys and messages: quoted when not plain lower case (keywords need not be quoted here).
+std::string key_name(std::string_view name) {
+  bool plain = !name.empty();
+  for (char c : name) plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  if (plain) return std::string(name);
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
 bool iequals_prefix(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
@@ -51,7 +64,7 @@ std::string TableSet::to_string() const {
   if (all) return "*";
   std::vector<std::string> parts;
   for (const auto& n : names)
-    parts.push_back(n.schema.empty() ? quote_identifier(n.name) : quote_identifier(n.schema) + "." + quote_identifier(n.name));
+    parts.push_back(n.schema.empty() ? key_name(n.name) : key_name(n.schema) + "." + key_name(n.name));
   std::sort(parts.begin(), parts.end());
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;

@@ -1,8 +1,7 @@
 // Identifier parsing for the rules file and identifier quoting for generated SQL.
 #include "rules/identifier.hpp"
 
-#include <array>
-#include <algorithm>
+#include "parser/scan.hpp"
 
 namespace pgsoftdelete::rules {
 namespace {
@@ -43,23 +42,6 @@ std::optional<std::string> read_identifier(std::string_view& text) {
   return out;
 }
 
-// Keywords that are not plain identifiers in every position; a superset is harmless (we only quote more).
-constexpr std::array<std::string_view, 98> keywords = {
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "between",
-    "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character", "check", "coalesce",
-    "collate", "collation", "column", "concurrently", "constraint", "create", "cross", "current_catalog",
-    "current_date", "current_role", "current_schema", "current_time", "current_timestamp", "current_user",
-    "dec", "decimal", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "exists",
-    "extract", "false", "fetch", "float", "for", "foreign", "freeze", "from", "full", "grant", "group",
-    "having", "ilike", "in", "initially", "inner", "int", "integer", "intersect", "interval", "into", "is",
-    "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural",
-    "not", "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing", "primary",
-    "references", "returning", "right", "select", "session_user", "similar", "some"};
-constexpr std::array<std::string_view, 28> keywords2 = {
-    "symmetric", "table", "tablesample", "then", "to", "trailing", "true", "union", "unique", "user", "using",
-    "variadic", "verbose", "when", "where", "window", "with", "nullif", "numeric", "real", "smallint", "time",
-    "timestamp", "trim", "values", "varchar", "xmlattributes", "national"};
-
 }  // namespace
 
 std::optional<std::string> parse_identifier(std::string_view text) {
@@ -83,8 +65,10 @@ std::string quote_identifier(std::string_view name) {
   bool plain = !name.empty() && ((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
   for (char c : name) plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   if (plain) {
-    plain = std::find(keywords.begin(), keywords.end(), name) == keywords.end() &&
-            std::find(keywords2.begin(), keywords2.end(), name) == keywords2.end();
+    // Ask PostgreSQL's own scanner whether the name is a keyword that cannot stand bare as a column name.
+    auto tokens = parser::scan(name);
+    plain = tokens && tokens->size() == 1 &&
+            ((*tokens)[0].kind == pg_query::IDENT || (*tokens)[0].keyword == pg_query::UNRESERVED_KEYWORD);
   }
   if (plain) return std::string(name);
   std::string out = "\"";

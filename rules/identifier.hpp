@@ -20,8 +20,8 @@ std::optional<QualifiedName> parse_qualified_name(std::string_view text);
 /// Parses a single identifier (see parse_qualified_name). nullopt when invalid.
 std::optional<std::string> parse_identifier(std::string_view text);
 
-/// The identifier as SQL text: bare when it is a plain lower-case name, double-quoted otherwise.
-/// Quoting is conservative: every name that could be a keyword is quoted.
+/// The identifier as SQL text: bare when it is a plain lower-case name that PostgreSQL's scanner does not
+/// take for a reserved or column-name keyword, double-quoted otherwise. Costs a scan: call it at load time.
 std::string quote_identifier(std::string_view name);
 
 }  // namespace pgsoftdelete::rules

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@ enum class Policy {
 struct ExtraAssignment {
   std::string column;      ///< column name, case-folded
   std::string expression;  ///< SQL expression text, validated by the loader
+  std::string column_sql;  ///< `column` as SQL (quoted when needed); filled in by RuleSet
 };
 
 /// One soft-deleted table.
@@ -36,6 +38,8 @@ struct TableRule {
   DeletedKind kind = DeletedKind::flag;
   std::vector<ExtraAssignment> on_delete_set;  ///< extra assignments on soft delete
   int line = 0;                                ///< where the rule is in the file (for messages)
+  std::string column_sql;                      ///< `column` as SQL (quoted when needed); filled in by RuleSet
+  std::string name_sql;                        ///< display_name(), precomputed by RuleSet
 
   /// The SQL name of the table for messages, e.g. `public.humans`.
   std::string display_name() const;
@@ -63,8 +67,12 @@ class RuleSet {
   /// (search_path is unknown to us: assume the worst); a qualified one matches unqualified rules and the
   /// rule for that schema.
   const TableRule* find(std::string_view schema, std::string_view name) const;
-  /// True when some rule names a relation called `name` (any schema): used by the fast path.
-  bool names_table(std::string_view name) const { return by_name_.contains(std::string(name)); }
+  /// True when some rule names a relation called `name` (any schema): used by the fast path, so it
+  /// neither allocates nor hashes names of the wrong length.
+  bool names_table(std::string_view name) const {
+    if (name.size() >= 64 ? !long_names_ : !(name_lengths_ & (std::uint64_t{1} << name.size()))) return false;
+    return by_name_.contains(name);
+  }
 
   const std::vector<TableRule>& tables() const { return tables_; }
   Policy truncate_policy() const { return truncate_; }
@@ -77,8 +85,15 @@ class RuleSet {
   std::uint64_t version() const { return version_; }
 
  private:
+  /// Transparent hashing: look names up by string_view without building a std::string.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::vector<TableRule> tables_;
-  std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
+  std::unordered_map<std::string, std::vector<std::size_t>, NameHash, std::equal_to<>> by_name_;
+  std::uint64_t name_lengths_ = 0;  ///< bit n set: some rule name has n bytes (n < 64)
+  bool long_names_ = false;         ///< some rule name has 64 bytes or more
   Policy truncate_;
   Policy merge_;
   UserList skip_users_;

@@ -13,6 +13,23 @@ const TreeSchema& TreeSchema::get() {
 }
 
 TreeSchema::TreeSchema() {
+  types_.node = pg_query::Node::descriptor();
+  types_.range_var = pg_query::RangeVar::descriptor();
+  types_.column_ref = pg_query::ColumnRef::descriptor();
+  types_.copy_stmt = pg_query::CopyStmt::descriptor();
+  types_.truncate_stmt = pg_query::TruncateStmt::descriptor();
+  types_.do_stmt = pg_query::DoStmt::descriptor();
+  types_.select_stmt = pg_query::SelectStmt::descriptor();
+  types_.insert_stmt = pg_query::InsertStmt::descriptor();
+  types_.update_stmt = pg_query::UpdateStmt::descriptor();
+  types_.delete_stmt = pg_query::DeleteStmt::descriptor();
+  types_.merge_stmt = pg_query::MergeStmt::descriptor();
+  types_.common_table_expr = pg_query::CommonTableExpr::descriptor();
+  types_.join_expr = pg_query::JoinExpr::descriptor();
+  types_.range_table_sample = pg_query::RangeTableSample::descriptor();
+  types_.into_clause = pg_query::IntoClause::descriptor();
+  types_.view_stmt = pg_query::ViewStmt::descriptor();
+  types_.locking_clause = pg_query::LockingClause::descriptor();
   const pb::Descriptor* node = pg_query::Node::descriptor();
   for (int i = 0; i < node->field_count(); ++i) {
     const auto* f = node->field(i);

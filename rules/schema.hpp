@@ -15,6 +15,28 @@ class TreeSchema {
   /// The process-wide instance.
   static const TreeSchema& get();
 
+  /// The node types the rewriter dispatches on (looked up once: `X::descriptor()` is not free).
+  struct Types {
+    const google::protobuf::Descriptor* node;
+    const google::protobuf::Descriptor* range_var;
+    const google::protobuf::Descriptor* column_ref;
+    const google::protobuf::Descriptor* copy_stmt;
+    const google::protobuf::Descriptor* truncate_stmt;
+    const google::protobuf::Descriptor* do_stmt;
+    const google::protobuf::Descriptor* select_stmt;
+    const google::protobuf::Descriptor* insert_stmt;
+    const google::protobuf::Descriptor* update_stmt;
+    const google::protobuf::Descriptor* delete_stmt;
+    const google::protobuf::Descriptor* merge_stmt;
+    const google::protobuf::Descriptor* common_table_expr;
+    const google::protobuf::Descriptor* join_expr;
+    const google::protobuf::Descriptor* range_table_sample;
+    const google::protobuf::Descriptor* into_clause;
+    const google::protobuf::Descriptor* view_stmt;
+    const google::protobuf::Descriptor* locking_clause;
+  };
+  const Types& types() const { return types_; }
+
   /// The node type a Node wrapper's key names (`"RangeVar"` -> RangeVar), or nullptr.
   const google::protobuf::Descriptor* node_type(std::string_view key) const;
   /// The field of `type` whose JSON name is `key`, or nullptr.
@@ -22,6 +44,7 @@ class TreeSchema {
 
  private:
   TreeSchema();
+  Types types_;
   std::unordered_map<std::string_view, const google::protobuf::Descriptor*> node_types_;
   std::unordered_map<const google::protobuf::Descriptor*,
                      std::unordered_map<std::string_view, const google::protobuf::FieldDescriptor*>>

@@ -2,7 +2,6 @@
 // quoted identifiers and identifier case folding; anything it does not model marks the result uncertain.
 #include "rules/sql_lexer.hpp"
 
-#include <cstring>
 
 namespace pgsoftdelete::rules {
 namespace {
@@ -12,7 +11,15 @@ bool ident_start(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' &
 bool ident_cont(unsigned char c) { return ident_start(c) || (c >= '0' && c <= '9') || c == '$'; }
 bool dolq_cont(unsigned char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool op_char(unsigned char c) { return c != 0 && std::strchr("+-*/<>=~!@#%^&|`?", c) != nullptr; }
+bool op_char(unsigned char c) {
+  switch (c) {
+    case '+': case '-': case '*': case '/': case '<': case '>': case '=': case '~': case '!':
+    case '@': case '#': case '%': case '^': case '&': case '|': case '`': case '?':
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool contains_pgsoftdelete(std::string_view text) {
   constexpr std::string_view tag = "pgsoftdelete";
@@ -105,6 +112,7 @@ class Lexer {
 
   void check_name(std::string_view name) {
     if (name == "pgsoftdelete") out_.mentions_pgsoftdelete = true;
+    else if (name == "reset" || name == "discard") out_.resets_settings = true;
     else if (rules_.names_table(name)) out_.names_rule_table = true;
   }
 

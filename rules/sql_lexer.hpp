@@ -35,15 +35,18 @@ struct LexResult {
   bool mentions_pgsoftdelete = false; ///< identifier or comment mentioning pgsoftdelete (hint or setting)
   bool uncertain = false;             ///< something this lexer does not model exactly (U&, N'', odd numbers…)
   bool has_do = false;                ///< the word DO: a DO block's code is a string we must look into
+  bool resets_settings = false;       ///< the word RESET or DISCARD: RESET ALL / DISCARD ALL clear the hints
 
   /// True when the string can be forwarded unchanged without parsing.
-  bool certainly_untouched() const { return !names_rule_table && !mentions_pgsoftdelete && !uncertain && !has_do; }
+  bool certainly_untouched() const {
+    return !names_rule_table && !mentions_pgsoftdelete && !uncertain && !has_do && !resets_settings;
+  }
   /// True when the string's atoms may key the rewrite cache: not when a string's content matters to the
   /// rewrite (hint comments and settings mention pgsoftdelete; a DO block's body is a string literal).
   bool cacheable() const { return !mentions_pgsoftdelete && !uncertain && !has_do; }
   void clear() {
     atoms.clear();
-    names_rule_table = mentions_pgsoftdelete = uncertain = has_do = false;
+    names_rule_table = mentions_pgsoftdelete = uncertain = has_do = resets_settings = false;
   }
 };
 

@@ -1,7 +1,9 @@
 // The engine equivalence test: every read query, rewritten by the engine and run against the copy holding
 // soft-deleted rows, must return what the original query returns against the copy without them; every write
 // statement must leave both copies in the same visible state. Also checks the partial index is used.
-// Usage: pgsd_engine_equivalence rules.toml read_queries.sql write_statements.sql conninfo_live conninfo_clean
+// With the only_deleted hint, the same queries against the copy holding soft-deleted rows must return what they
+// return against a copy holding only the soft-deleted rows.
+// Usage: pgsd_engine_equivalence rules.toml read_queries.sql write_statements.sql live clean deleted (conninfos)
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -87,8 +89,8 @@ struct Checker {
   int rewritten = 0;
 
   /// The statement as the proxy would send it to the server holding soft-deleted rows.
-  std::string through_engine(const std::string& sql, rules::RewriteResult* info = nullptr) {
-    auto r = engine.rewrite(sql, {}, "postgres");
+  std::string through_engine(const std::string& sql, rules::RewriteResult* info = nullptr, const rules::Hints& hints = {}) {
+    auto r = engine.rewrite(sql, hints, "postgres");
     if (!r) {
       std::cerr << "FAIL engine refused: " << sql << "\n  " << r.error().sqlstate << " " << r.error().message << "\n";
       ++failures;
@@ -119,6 +121,15 @@ struct Checker {
       return;
     }
     same("read", sql, sent, a, b);
+  }
+
+  /// With only_deleted=* on the copy with soft-deleted rows vs. as written on the copy holding only those rows.
+  void read_only_deleted(PGconn* deleted, const std::string& sql) {
+    rules::Hints hints;
+    hints.only_deleted.all = true;
+    auto sent = through_engine(sql, nullptr, hints);
+    if (sent.empty()) return;
+    same("only_deleted read", sql, sent, run(live, sent), run(deleted, sql));
   }
 
   void visible_state(const std::string& after) {
@@ -170,8 +181,9 @@ struct Checker {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::cerr << "usage: " << argv[0] << " rules.toml read_queries.sql write_statements.sql conninfo_live conninfo_clean\n";
+  if (argc != 7) {
+    std::cerr << "usage: " << argv[0]
+              << " rules.toml read_queries.sql write_statements.sql conninfo_live conninfo_clean conninfo_deleted\n";
     return 2;
   }
   auto rules = rules::load_rules(argv[1]);
@@ -179,9 +191,11 @@ int main(int argc, char** argv) {
     std::cerr << rules.error().to_string() << "\n";
     return 2;
   }
-  Connection live(PQconnectdb(argv[4])), clean(PQconnectdb(argv[5]));
-  if (PQstatus(live.get()) != CONNECTION_OK || PQstatus(clean.get()) != CONNECTION_OK) {
-    std::cerr << "cannot connect: " << PQerrorMessage(live.get()) << PQerrorMessage(clean.get());
+  Connection live(PQconnectdb(argv[4])), clean(PQconnectdb(argv[5])), deleted(PQconnectdb(argv[6]));
+  if (PQstatus(live.get()) != CONNECTION_OK || PQstatus(clean.get()) != CONNECTION_OK ||
+      PQstatus(deleted.get()) != CONNECTION_OK) {
+    std::cerr << "cannot connect: " << PQerrorMessage(live.get()) << PQerrorMessage(clean.get())
+              << PQerrorMessage(deleted.get());
     return 2;
   }
   rules::Engine engine(*rules);
@@ -192,12 +206,14 @@ int main(int argc, char** argv) {
   int read_rewritten = check.rewritten;
   // The same queries again: now answered from the rewrite cache where the engine could cache them.
   for (const auto& q : reads) check.read(q);
+  for (const auto& q : reads) check.read_only_deleted(deleted.get(), q);
   check.partial_index_used();
   auto writes = read_lines(argv[3]);
   for (const auto& w : writes) check.write(w);
 
   auto stats = engine.stats();
-  std::cout << reads.size() << " read queries (" << read_rewritten << " rewritten), run twice; " << writes.size()
+  std::cout << reads.size() << " read queries (" << read_rewritten << " rewritten), run twice, and once with "
+            << "only_deleted; " << writes.size()
             << " write statements; cache hits " << stats.cache_hits << ", parsed " << stats.parsed << ", fast path "
             << stats.fast_path << "; failures: " << check.failures << "\n";
   if (reads.size() < 150) {

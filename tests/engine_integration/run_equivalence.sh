@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts a throwaway PostgreSQL 15 in a temporary folder, loads the test data twice (database "live" keeps the
-# soft-deleted rows, "clean" has them removed) and runs the equivalence test binary given as $1.
+# Starts a throwaway PostgreSQL 15 in a temporary folder, loads the test data three times (database "live" keeps
+# the soft-deleted rows, "clean" has them removed, "deleted" has only them) and runs the equivalence test binary
+# given as $1.
 set -euo pipefail
 
 BIN=$1
@@ -28,6 +29,11 @@ psql -d live <"$HERE/schema.sql"
 psql -d postgres -c "CREATE DATABASE clean TEMPLATE live"
 psql -d clean -c "DELETE FROM humans WHERE is_deleted; DELETE FROM aliens WHERE deleted_at IS NOT NULL;
                   DELETE FROM ships WHERE is_deleted; ANALYZE"
+# Only the soft-deleted rows: what the only_deleted hint must show.
+psql -d postgres -c "CREATE DATABASE deleted TEMPLATE live"
+psql -d deleted -c "DELETE FROM humans WHERE NOT is_deleted; DELETE FROM aliens WHERE deleted_at IS NULL;
+                    DELETE FROM ships WHERE NOT is_deleted; ANALYZE"
 
 "$BIN" "$HERE/rules.toml" "$HERE/read_queries.sql" "$HERE/write_statements.sql" \
-  "host=$TMP port=$PORT user=postgres dbname=live" "host=$TMP port=$PORT user=postgres dbname=clean"
+  "host=$TMP port=$PORT user=postgres dbname=live" "host=$TMP port=$PORT user=postgres dbname=clean" \
+  "host=$TMP port=$PORT user=postgres dbname=deleted"

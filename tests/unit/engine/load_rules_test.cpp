@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "rules/identifier.hpp"
 #include "rules/load_rules.hpp"
 
 namespace pgsoftdelete::rules {
@@ -147,6 +148,26 @@ TEST_CASE("rules: each load gets a new version") {
   REQUIRE(a);
   REQUIRE(b);
   CHECK((*a)->version() != (*b)->version());
+}
+
+}  // namespace pgsoftdelete::rules
+
+namespace pgsoftdelete::rules {
+
+TEST_CASE("rules: generated SQL quotes keyword and odd column names") {
+  CHECK(quote_identifier("is_deleted") == "is_deleted");
+  CHECK(quote_identifier("type") == "type");        // unreserved keyword: fine bare
+  CHECK(quote_identifier("order") == "\"order\"");  // reserved
+  CHECK(quote_identifier("none") == "\"none\"");    // column-name keyword
+  CHECK(quote_identifier("position") == "\"position\"");
+  CHECK(quote_identifier("Deleted") == "\"Deleted\"");
+  CHECK(quote_identifier("a\"b") == "\"a\"\"b\"");
+  auto r = load_rules_from_string("[[table]]\nname = \"humans\"\ncolumn = \"none\"\non_delete_set = { \"user\" = \"current_user\" }\n", "k.toml");
+  REQUIRE(r);
+  const auto* h = (*r)->find("", "humans");
+  REQUIRE(h);
+  CHECK(h->live_predicate("h") == "NOT h.\"none\"");
+  CHECK(h->delete_assignments() == "\"none\" = true, \"user\" = current_user");
 }
 
 }  // namespace pgsoftdelete::rules

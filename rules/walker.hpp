@@ -1,0 +1,141 @@
+// The rewriter's tree walker (private to rules/): one generic walk over libpg_query's JSON parse tree, typed
+// by the protobuf descriptors, with handlers for the node kinds that matter; it collects text edits.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
+
+#include "parser/error.hpp"
+#include "parser/json_tree.hpp"
+#include "rules/hints.hpp"
+#include "rules/rule_set.hpp"
+#include "rules/schema.hpp"
+#include "rules/splice.hpp"
+#include "rules/sql_tokens.hpp"
+
+namespace pgsoftdelete::rules {
+
+/// Which rows of a rule table a reference sees.
+enum class Visibility {
+  live,     ///< normal: only rows not deleted
+  all,      ///< skip hint: no filter
+  deleted,  ///< only_deleted hint: only deleted rows
+};
+
+/// Walks one statement and collects the edits that give it soft-delete semantics (or an error).
+class Walker {
+ public:
+  using NodeId = std::uint32_t;
+
+  Walker(std::string_view sql, const parser::JsonTree& tree, const std::vector<SqlToken>& tokens, const RuleSet& rules,
+         const Hints& hints, std::string_view user, bool strict)
+      : sql_(sql), t_(tree), tokens_(tokens), rules_(rules), hints_(hints), user_(user), strict_(strict),
+        schema_(TreeSchema::get()), types_(schema_.types()) {}
+
+  std::optional<parser::Error> error;  ///< the first error; edits are then meaningless
+  std::vector<Edit> edits;             ///< the splices, in no particular order
+  bool delete_to_update = false;       ///< the top-level DELETE became an UPDATE
+  NodeId top_delete = 0;               ///< the DeleteStmt whose conversion changes the command tag
+
+  /// Walks the statement held by Node wrapper `stmt`.
+  void run(NodeId stmt) {
+    visit_node(stmt, Parent{});
+    if (!error) check_column_refs();
+  }
+
+ private:
+  /// Where a node sits: the message type that holds it and the member name (Node wrappers are transparent).
+  struct Parent {
+    const google::protobuf::Descriptor* type = nullptr;
+    std::string_view field;
+  };
+  /// A RangeVar's fields, decoded.
+  struct Relation {
+    NodeId id = 0;
+    std::string catalog, schema, name;
+    bool has_alias = false;
+    std::string alias;
+    int location = -1;
+  };
+  /// The tokens of a table reference.
+  struct Span {
+    int first = -1;      ///< first token of the reference (ONLY when present)
+    int name = -1;       ///< the relation-name token
+    int name_last = -1;  ///< its last token (the string of `U&"…" UESCAPE '!'`, else `name`)
+    int last = -1;       ///< last token (name, '*' or the ')' of ONLY (…))
+  };
+
+  // tokens
+  int token_at(int offset) const;
+  int next_code(int i) const;
+  int prev_code(int i) const;
+  Tok kind(int i) const { return i >= 0 ? tokens_[i].kind : Tok::other; }
+  std::size_t begin_of(int i) const { return static_cast<std::size_t>(tokens_[i].start); }
+  std::size_t end_of(int i) const { return static_cast<std::size_t>(tokens_[i].end); }
+  std::string_view text(int i) const { return sql_.substr(begin_of(i), end_of(i) - begin_of(i)); }
+  std::string_view text(int first, int last) const { return sql_.substr(begin_of(first), end_of(last) - begin_of(first)); }
+  void insert(std::size_t at, std::string s) { edits.push_back({at, at, std::move(s)}); }
+
+  // errors
+  void fail(parser::Error e) {
+    if (!error) error = std::move(e);
+  }
+  void fail_not_supported(std::string message, int location);
+  void fail_internal(std::string_view what);
+
+  // hints
+  bool may_reveal();
+  Visibility visibility(const TableRule& rule, const Relation& rv);
+  bool hard_delete(const TableRule& rule, const Relation& rv);
+  static std::string predicate(const TableRule& rule, Visibility v, std::string_view qualifier) {
+    return v == Visibility::deleted ? rule.deleted_predicate(qualifier) : rule.live_predicate(qualifier);
+  }
+
+  // generic walk and WITH scopes (walker.cpp)
+  void visit_node(NodeId wrapper, Parent parent);
+  void visit(NodeId obj, const google::protobuf::Descriptor* type, Parent parent);
+  void children(NodeId obj, const google::protobuf::Descriptor* type, std::initializer_list<std::string_view> skip);
+  void visit_value(NodeId v, const google::protobuf::FieldDescriptor* f, Parent p);
+  bool is_cte(const Relation& rv) const;
+  void on_query(NodeId obj, const google::protobuf::Descriptor* type);
+
+  // table references (walker.cpp)
+  Relation relation(NodeId rv) const;
+  std::optional<Span> reference_span(const Relation& rv);
+  int after_alias(const Relation& rv, const Span& s, int* alias_token);
+  void on_range_var(NodeId id, Parent parent);
+  void wrap_reference(const Relation& rv, const TableRule& rule);
+  std::string field_name(NodeId fields, std::size_t index) const;
+  void check_column_refs();
+
+  // statements (walker_statements.cpp)
+  void add_predicate(int target_end, bool has_where, const std::string& pred);
+  bool where_is_current_of(NodeId stmt) const;
+  void on_delete(NodeId d);
+  void on_update(NodeId u);
+  void on_merge(NodeId m);
+  void on_truncate(NodeId tr);
+  void on_do(NodeId d);
+  void on_copy(NodeId c);
+
+  std::string_view sql_;
+  const parser::JsonTree& t_;
+  const std::vector<SqlToken>& tokens_;
+  const RuleSet& rules_;
+  const Hints& hints_;
+  std::string_view user_;
+  bool strict_;
+  const TreeSchema& schema_;
+  const TreeSchema::Types& types_;
+  std::vector<std::vector<std::string>> cte_scopes_;
+  std::vector<NodeId> column_refs_;
+  std::vector<std::string> wrapped_visible_;    ///< names (alias or table) of wrapped references
+  std::vector<std::string> wrapped_unaliased_;  ///< table names of wrapped references without alias
+};
+
+}  // namespace pgsoftdelete::rules

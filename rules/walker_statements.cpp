@@ -1,0 +1,163 @@
+// The walker's statement handlers: DELETE -> UPDATE, the live-rows predicate of DELETE/UPDATE, COPY TO,
+// and the policies for TRUNCATE, MERGE and DO blocks.
+#include "rules/walker.hpp"
+
+#include "pg_query.pb.h"
+#include "rules/sql_lexer.hpp"
+
+namespace pgsoftdelete::rules {
+
+using NodeId = Walker::NodeId;
+
+/// Adds `pred` to the WHERE clause of the DELETE/UPDATE whose target (and alias) ends at token `target_end`:
+/// `WHERE (cond) AND pred`, or ` WHERE pred` before RETURNING / the end of the statement.
+void Walker::add_predicate(int target_end, bool has_where, const std::string& pred) {
+  int depth = 0, where = -1, last = target_end;
+  for (int j = next_code(target_end); j >= 0; j = next_code(j)) {
+    Tok k = kind(j);
+    if (k == Tok::lparen || k == Tok::lbracket) {
+      ++depth;
+    } else if (k == Tok::rparen || k == Tok::rbracket) {
+      if (--depth < 0) break;
+    } else if (depth == 0 && (k == Tok::kw_returning || k == Tok::semicolon)) {
+      break;
+    } else if (depth == 0 && k == Tok::kw_where && where < 0) {
+      where = j;
+    }
+    last = j;
+  }
+  if (has_where) {
+    int cond = next_code(where);
+    if (where < 0 || cond < 0 || cond > last) return fail_internal("the WHERE clause");
+    insert(begin_of(cond), "(");
+    insert(end_of(last), ") AND " + pred);
+  } else {
+    insert(end_of(last), " WHERE " + pred);
+  }
+}
+
+bool Walker::where_is_current_of(NodeId stmt) const { return t_.get(t_.get(stmt, "whereClause"), "CurrentOfExpr") != 0; }
+
+void Walker::on_delete(NodeId d) {
+  Relation rv = relation(t_.get(d, "relation"));
+  const TableRule* rule = rules_.find(rv.schema, rv.name);
+  children(d, types_.delete_stmt, {"relation", "withClause"});
+  if (!rule || error) return;
+  bool hard = hard_delete(*rule, rv);
+  Visibility v = visibility(*rule, rv);
+  if (error) return;
+  auto s = reference_span(rv);
+  if (!s) return;
+  int alias = -1;
+  int end = after_alias(rv, *s, &alias);
+  if (end < 0) return;
+  std::string qualifier(alias >= 0 ? text(alias) : text(s->name, s->name_last));
+  if (!hard) {
+    int from = prev_code(s->first);
+    int del = prev_code(from);
+    if (kind(from) != Tok::kw_from || kind(del) != Tok::kw_delete) return fail_internal("DELETE FROM");
+    edits.push_back({begin_of(del), end_of(from), "UPDATE"});
+    insert(end_of(end), " SET " + rule->delete_assignments());
+    if (t_.size(t_.get(d, "usingClause")) > 0) {
+      int using_tok = next_code(end);
+      if (kind(using_tok) != Tok::kw_using) return fail_internal("USING");
+      edits.push_back({begin_of(using_tok), end_of(using_tok), "FROM"});
+    }
+    if (d == top_delete) delete_to_update = true;
+  }
+  // WHERE CURRENT OF: the cursor was declared through us, over live rows only.
+  if (v == Visibility::all || where_is_current_of(d)) return;
+  add_predicate(end, t_.get(d, "whereClause") != 0, predicate(*rule, v, qualifier));
+}
+
+void Walker::on_update(NodeId u) {
+  Relation rv = relation(t_.get(u, "relation"));
+  const TableRule* rule = rules_.find(rv.schema, rv.name);
+  children(u, types_.update_stmt, {"relation", "withClause"});
+  if (!rule || error) return;
+  Visibility v = visibility(*rule, rv);
+  if (error || v == Visibility::all || where_is_current_of(u)) return;
+  auto s = reference_span(rv);
+  if (!s) return;
+  int alias = -1;
+  int end = after_alias(rv, *s, &alias);
+  if (end < 0) return;
+  add_predicate(end, t_.get(u, "whereClause") != 0,
+                predicate(*rule, v, alias >= 0 ? text(alias) : text(s->name, s->name_last)));
+}
+
+void Walker::on_merge(NodeId m) {
+  Relation rv = relation(t_.get(m, "relation"));
+  if (const TableRule* rule = rules_.find(rv.schema, rv.name);
+      rule && rules_.merge_policy() == Policy::reject && !hard_delete(*rule, rv)) {
+    return fail_not_supported("pgsoftdelete: MERGE into soft-delete table " + rule->display_name() +
+                                  " is rejected by the rules file policy",
+                              rv.location);
+  }
+  children(m, types_.merge_stmt, {"relation", "withClause"});
+}
+
+void Walker::on_truncate(NodeId tr) {
+  NodeId rels = t_.get(tr, "relations");
+  for (NodeId n = rels ? t_.node(rels).first : 0; n != 0 && !error; n = t_.node(n).next) {
+    Relation rv = relation(t_.get(n, "RangeVar"));
+    const TableRule* rule = rules_.find(rv.schema, rv.name);
+    if (rule && rules_.truncate_policy() == Policy::reject && !hard_delete(*rule, rv))
+      return fail_not_supported("pgsoftdelete: TRUNCATE of soft-delete table " + rule->display_name() +
+                                    " is rejected by the rules file policy",
+                                rv.location);
+  }
+}
+
+// A DO block's code is opaque to us (PL/pgSQL in a string): refuse it when it may name a rule table.
+void Walker::on_do(NodeId d) {
+  NodeId args = t_.get(d, "args");
+  for (NodeId a = args ? t_.node(args).first : 0; a != 0; a = t_.node(a).next) {
+    NodeId def = t_.get(a, "DefElem");
+    if (t_.string(def, "defname") != "as") continue;
+    LexResult code;
+    lex_sql(t_.string(t_.get(t_.get(def, "arg"), "String"), "sval"), rules_, code);
+    if (code.names_rule_table || code.uncertain || code.has_do)
+      return fail_not_supported("pgsoftdelete: a DO block that may use a soft-delete table cannot be rewritten; "
+                                "run it without the proxy or use plain SQL statements",
+                                -1);
+  }
+}
+
+// COPY t [(cols)] TO … -> COPY (SELECT cols FROM t WHERE live) TO …; COPY t FROM inserts: unchanged.
+void Walker::on_copy(NodeId c) {
+  NodeId rel = t_.get(c, "relation");
+  if (rel && !t_.truth(c, "is_from")) {
+    Relation rv = relation(rel);
+    if (const TableRule* rule = rules_.find(rv.schema, rv.name)) {
+      Visibility v = visibility(*rule, rv);
+      if (error) return;
+      if (v != Visibility::all) {
+        auto s = reference_span(rv);
+        if (!s) return;
+        std::string columns = "*";
+        int last = s->name_last;
+        if (t_.size(t_.get(c, "attlist")) > 0) {
+          int open = next_code(last);
+          int depth = 0, close = -1;
+          for (int j = open; j >= 0; j = next_code(j)) {
+            if (kind(j) == Tok::lparen) ++depth;
+            if (kind(j) == Tok::rparen && --depth == 0) {
+              close = j;
+              break;
+            }
+          }
+          if (kind(open) != Tok::lparen || close < 0) return fail_internal("the COPY column list");
+          columns = std::string(sql_.substr(end_of(open), begin_of(close) - end_of(open)));
+          last = close;
+        }
+        edits.push_back({begin_of(s->first), end_of(last),
+                         "(SELECT " + columns + " FROM " + std::string(text(s->first, s->name_last)) + " WHERE " +
+                             predicate(*rule, v, "") + ")"});
+      }
+    }
+  }
+  children(c, types_.copy_stmt, {"relation"});
+}
+
+}  // namespace pgsoftdelete::rules
