@@ -40,6 +40,17 @@ class Reader {
       else if (name == "log_level") ok = level(node, name, c.log_level);
       else if (name == "rules") ok = path(node, name, c.rules);
       else if (name == "mode") ok = mode(node, name, c.mode);
+      else if (name == "tls_cert_file") ok = path(node, name, c.tls_cert_file);
+      else if (name == "tls_key_file") ok = path(node, name, c.tls_key_file);
+      else if (name == "tls_client_ca_file") ok = path(node, name, c.tls_client_ca_file);
+      else if (name == "tls_client_certs")
+        ok = choice(node, name, {{"none", ClientCerts::none}, {"optional", ClientCerts::optional},
+                                 {"require", ClientCerts::require}}, c.tls_client_certs);
+      else if (name == "upstream_tls")
+        ok = choice(node, name, {{"disable", UpstreamTls::disable}, {"prefer", UpstreamTls::prefer},
+                                 {"require", UpstreamTls::require}, {"verify-ca", UpstreamTls::verify_ca},
+                                 {"verify-full", UpstreamTls::verify_full}}, c.upstream_tls);
+      else if (name == "upstream_tls_ca_file") ok = path(node, name, c.upstream_tls_ca_file);
       else ok = error(node, fmt::format("unknown key \"{}\"", name));
       if (!ok) return std::unexpected(ok.error());
     }
@@ -114,6 +125,22 @@ class Reader {
     return {};
   }
 
+  template <class Enum>
+  std::expected<void, ConfigError> choice(const toml::node& node, const std::string& key,
+                                          std::initializer_list<std::pair<const char*, Enum>> values, Enum& out) const {
+    auto text = string(node, key);
+    if (!text) return std::unexpected(text.error());
+    std::string names;
+    for (const auto& [name, value] : values) {
+      if (*text == name) {
+        out = value;
+        return {};
+      }
+      names += names.empty() ? name : std::string(", ") + name;
+    }
+    return error(node, fmt::format("key \"{}\" must be one of {}; not \"{}\"", key, names, *text));
+  }
+
   const std::string& file_;
   const std::filesystem::path& base_dir_;
 };
@@ -170,7 +197,7 @@ std::expected<Config, ConfigError> parse_config(std::string_view text, const std
                                        std::string(parsed.error().description())});
   auto config = Reader(file, base_dir).read(parsed.table());
   if (!config) return config;
-  if (auto ok = validate(*config); !ok) return std::unexpected(ok.error());
+  if (auto ok = validate(*config); !ok) return std::unexpected(ConfigError{file, 0, ok.error().message});
   return config;
 }
 
@@ -192,9 +219,18 @@ std::expected<Config, ConfigError> load_config(const std::filesystem::path& file
 }
 
 std::expected<void, ConfigError> validate(const Config& c) {
+  const auto fail = [](std::string message) { return std::unexpected(ConfigError{"", 0, std::move(message)}); };
   if (c.max_message_size < min_message_size || c.max_message_size > max_message_size)
-    return std::unexpected(ConfigError{"", 0, fmt::format("max_message_size must be between {} and {}",
-                                                          min_message_size, max_message_size)});
+    return fail(fmt::format("max_message_size must be between {} and {}", min_message_size, max_message_size));
+  if (c.tls_cert_file.has_value() != c.tls_key_file.has_value())
+    return fail("tls_cert_file and tls_key_file go together: set both to accept TLS from clients, or neither");
+  if (c.tls_client_certs != ClientCerts::none && !c.tls_client_ca_file)
+    return fail("tls_client_certs needs tls_client_ca_file, the CA that signs client certificates");
+  if (c.tls_client_certs != ClientCerts::none && !c.tls_cert_file)
+    return fail("tls_client_certs needs TLS to clients: set tls_cert_file and tls_key_file");
+  if ((c.upstream_tls == UpstreamTls::verify_ca || c.upstream_tls == UpstreamTls::verify_full) &&
+      !c.upstream_tls_ca_file)
+    return fail("upstream_tls = verify-ca or verify-full needs upstream_tls_ca_file");
   return {};
 }
 

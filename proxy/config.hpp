@@ -26,6 +26,22 @@ enum class Mode {
   observe,  ///< log what would be rewritten or refused; forward everything as it is
 };
 
+/// Client certificates asked of clients connecting with TLS.
+enum class ClientCerts {
+  none,      ///< not asked for
+  optional,  ///< verified against tls_client_ca_file when sent
+  require,   ///< a client without a valid certificate is refused
+};
+
+/// TLS to the upstream, as libpq's sslmode.
+enum class UpstreamTls {
+  disable,      ///< plain TCP
+  prefer,       ///< TLS if the server offers it, unverified
+  require,      ///< TLS or no connection, unverified
+  verify_ca,    ///< TLS with a certificate signed by upstream_tls_ca_file
+  verify_full,  ///< verify_ca, and the certificate names the upstream host
+};
+
 /// Every setting of the proxy. Defaults are what runs with no file.
 struct Config {
   Endpoint listen{"127.0.0.1", 6432};
@@ -38,6 +54,14 @@ struct Config {
   std::string log_level = "info";
   std::optional<std::filesystem::path> rules;    ///< rules file; relative paths are from the config file's folder
   Mode mode = Mode::enforce;
+  // TLS to clients: on when a certificate and key are set.
+  std::optional<std::filesystem::path> tls_cert_file;
+  std::optional<std::filesystem::path> tls_key_file;
+  std::optional<std::filesystem::path> tls_client_ca_file;
+  ClientCerts tls_client_certs = ClientCerts::none;
+  // TLS to the upstream.
+  UpstreamTls upstream_tls = UpstreamTls::prefer;
+  std::optional<std::filesystem::path> upstream_tls_ca_file;
 };
 
 /// "enforce" or "observe".

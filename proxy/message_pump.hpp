@@ -63,7 +63,7 @@ class MessagePump {
   /// Buffer size for reads; grows only to hold a whole inspected message, then shrinks back.
   static constexpr std::size_t default_buffer = 16 * 1024;
 
-  MessagePump(tcp::socket& from, SerialWriter& to, std::uint32_t max_length, MessageHandler& handler)
+  MessagePump(Transport& from, SerialWriter& to, std::uint32_t max_length, MessageHandler& handler)
       : from_(from), to_(to), handler_(handler), framer_(max_length, handler.inspected()) {}
 
   /// Runs until the source closes, an error, a malformed message or the handler's stop.
@@ -73,8 +73,7 @@ class MessagePump {
   /// cancelled, a write in progress completes first. Call on the pump's executor.
   void request_stop() {
     stop_requested_ = true;
-    error_code ignored;
-    from_.cancel(ignored);
+    from_.cancel();
   }
 
   /// Bytes read from the source so far.
@@ -92,7 +91,7 @@ class MessagePump {
   awaitable<error_code> flush();
   void make_room(std::size_t needed);
 
-  tcp::socket& from_;
+  Transport& from_;
   SerialWriter& to_;
   MessageHandler& handler_;
   codec::StreamFramer framer_;

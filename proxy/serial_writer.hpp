@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "asio.hpp"
+#include "transport.hpp"
 
 namespace pgsoftdelete::proxy {
 
@@ -13,7 +14,7 @@ namespace pgsoftdelete::proxy {
 /// runs on the session's executor.
 class SerialWriter {
  public:
-  SerialWriter(tcp::socket& socket) : socket_(socket), wake_(socket.get_executor()) {
+  explicit SerialWriter(Transport& transport) : transport_(transport), wake_(transport.socket().get_executor()) {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
@@ -26,7 +27,7 @@ class SerialWriter {
       co_await wake_.async_wait(no_throw(wait_ec));
     }
     busy_ = true;
-    co_await asio::async_write(socket_, buffers, no_throw(ec));
+    co_await transport_.async_write(buffers, no_throw(ec));
     busy_ = false;
     wake_.cancel();
     bytes_ += ec ? 0 : asio::buffer_size(buffers);
@@ -37,7 +38,7 @@ class SerialWriter {
   [[nodiscard]] std::uint64_t bytes() const { return bytes_; }
 
  private:
-  tcp::socket& socket_;
+  Transport& transport_;
   asio::steady_timer wake_;  // never expires; cancelled to wake waiters
   bool busy_ = false;
   std::uint64_t bytes_ = 0;

@@ -33,7 +33,8 @@ std::string describe(const Runtime& runtime) {
 Server::Server(Settings settings, Flags flags)
     : config_(std::make_shared<const Config>(std::move(settings.config))),
       flags_(std::move(flags)),
-      runtime_(std::make_shared<RuntimeHolder>(std::move(settings.runtime))) {
+      runtime_(std::make_shared<RuntimeHolder>(std::move(settings.runtime))),
+      tls_(std::move(settings.tls)) {
   const unsigned threads =
       config_->io_threads != 0 ? config_->io_threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
@@ -76,7 +77,7 @@ awaitable<void> Server::accept_loop() {
         [](tcp::socket s, SessionContext context, std::uint64_t session_id) -> awaitable<void> {
           Session session(std::move(s), std::move(context), session_id);
           co_await session.run();
-        }(std::move(socket), SessionContext{config_, runtime_, &registry_}, id),
+        }(std::move(socket), SessionContext{config_, runtime_, &registry_, tls_}, id),
         [id](std::exception_ptr e) {
           if (!e) return;
           try {

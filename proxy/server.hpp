@@ -39,6 +39,7 @@ class Server {
   std::shared_ptr<const Config> config_;
   Flags flags_;
   std::shared_ptr<RuntimeHolder> runtime_;
+  TlsContexts tls_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::unique_ptr<asio::signal_set> reload_signal_;

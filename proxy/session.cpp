@@ -7,6 +7,7 @@
 #include <boost/asio/read.hpp>
 #include <chrono>
 
+#include "codec/auth.hpp"
 #include "codec/protocol.hpp"
 #include "codec/wire.hpp"
 #include "run_both.hpp"
@@ -43,8 +44,11 @@ std::string describe(const tcp::socket& socket) {
 Session::Session(tcp::socket client, SessionContext context, std::uint64_t id)
     : client_(std::move(client)),
       upstream_(client_.get_executor()),
-      client_writer_(client_),
-      upstream_writer_(upstream_),
+      client_io_(client_),
+      upstream_io_(upstream_),
+      tls_(std::move(context.tls)),
+      client_writer_(client_io_),
+      upstream_writer_(upstream_io_),
       config_(std::move(context.config)),
       runtime_(std::move(context.runtime)),
       id_(id),
@@ -56,9 +60,17 @@ class Session::ReadyTap final : public MessageHandler {
  public:
   ReadyTap(Session& session, MessageHandler& inner) : session_(session), inner_(inner) {}
   [[nodiscard]] codec::StreamFramer::TypeSet inspected() const override {
-    return inner_.inspected() | codec::type_set(codec::backend::ready_for_query);
+    return inner_.inspected() | codec::type_set(codec::backend::ready_for_query, codec::backend::authentication);
   }
   Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override {
+    if (header.type == codec::backend::authentication) {
+      // Channel binding would bind the login to our TLS connection with the server, which the
+      // client cannot see: offer plain SCRAM only (libpq's channel_binding=prefer then logs in).
+      auto edited = codec::without_channel_binding(bytes.substr(codec::header_size));
+      if (!edited) return Verdict::forward;
+      out.send(std::move(*edited));
+      return Verdict::replace;
+    }
     const bool inner_wants = inner_.inspected().test(static_cast<unsigned char>(header.type));
     const Verdict verdict = inner_wants ? inner_.on_message(header, bytes, out) : Verdict::forward;
     if (header.type == codec::backend::ready_for_query && bytes.size() > codec::header_size) {
@@ -109,13 +121,15 @@ awaitable<void> Session::run() {
   auto startup = co_await read_startup();
   if (startup && !timed_out) {
     error_code ec = co_await connect_upstream(upstream_);
-    if (ec) {
-      spdlog::warn("s{} cannot connect to upstream {}: {}", id_, config_->upstream.to_string(), ec.message());
+    std::optional<std::string> failure;
+    if (ec) failure = ec.message();
+    else failure = co_await upstream_tls();
+    if (failure) {
+      spdlog::warn("s{} cannot connect to upstream {}: {}", id_, config_->upstream.to_string(), *failure);
       co_await send_fatal(sqlstate::unable_to_connect, "pgsoftdelete: could not connect to upstream " +
-                                                           config_->upstream.to_string() + ": " + ec.message());
+                                                           config_->upstream.to_string() + ": " + *failure);
       close_reason_ = "upstream unreachable";
     } else {
-      upstream_.set_option(tcp::no_delay(true), ignored);
       co_await upstream_writer_.write(asio::buffer(*startup));
       deadline.cancel();
       co_await relay();
@@ -133,7 +147,7 @@ awaitable<void> Session::run() {
 awaitable<std::optional<std::string>> Session::read_startup_packet() {
   std::string packet(4, '\0');
   error_code ec;
-  co_await asio::async_read(client_, asio::buffer(packet), no_throw(ec));
+  co_await client_io_.async_read(asio::buffer(packet), no_throw(ec));
   if (ec) {
     close_reason_ = "client closed the connection during startup";
     co_return std::nullopt;
@@ -146,7 +160,7 @@ awaitable<std::optional<std::string>> Session::read_startup_packet() {
     co_return std::nullopt;
   }
   packet.resize(length);
-  co_await asio::async_read(client_, asio::buffer(packet.data() + 4, length - 4), no_throw(ec));
+  co_await client_io_.async_read(asio::buffer(packet.data() + 4, length - 4), no_throw(ec));
   if (ec) {
     close_reason_ = "client closed the connection during startup";
     co_return std::nullopt;
@@ -174,6 +188,10 @@ awaitable<std::optional<std::string>> Session::read_startup() {
           close_reason_ = "too many encryption requests";
           co_await send_fatal(sqlstate::protocol_violation, "too many encryption requests");
           co_return std::nullopt;
+        }
+        if (decoded.packet.kind == codec::StartupKind::ssl_request) {
+          if (!co_await answer_ssl_request()) co_return std::nullopt;
+          continue;
         }
         const char answer = reject_encryption;
         if (error_code ec = co_await client_writer_.write(asio::buffer(&answer, 1)); ec) {
@@ -212,13 +230,60 @@ awaitable<bool> Session::accept_startup_hints(const codec::StartupPacket& packet
   co_return false;
 }
 
+awaitable<bool> Session::answer_ssl_request() {
+  const bool offer = tls_.clients && !client_io_.tls();
+  const char answer = offer ? 'S' : reject_encryption;
+  if (error_code ec = co_await client_writer_.write(asio::buffer(&answer, 1)); ec) {
+    close_reason_ = "client disconnected during startup";
+    co_return false;
+  }
+  if (!offer) co_return true;
+  error_code ec;
+  co_await client_io_.start_tls(*tls_.clients).async_handshake(ssl::stream_base::server, no_throw(ec));
+  if (ec) {
+    // No ErrorResponse: the client is not speaking the protocol in clear, nor in TLS with us.
+    close_reason_ = "TLS handshake with the client failed: " + ec.message();
+    spdlog::warn("s{} {}", id_, close_reason_);
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<std::optional<std::string>> Session::upstream_tls() {
+  const UpstreamTls mode = config_->upstream_tls;
+  if (mode == UpstreamTls::disable || !tls_.upstream) co_return std::nullopt;
+  // SSLRequest, then one byte: 'S' to go on in TLS, 'N' to stay in clear.
+  std::string request;
+  codec::put_u32(request, 8);
+  codec::put_u32(request, static_cast<std::uint32_t>(codec::startup_code::ssl_request));
+  error_code ec = co_await upstream_writer_.write(asio::buffer(request));
+  char answer = 0;
+  if (!ec) co_await upstream_io_.async_read(asio::buffer(&answer, 1), no_throw(ec));
+  if (ec) co_return "TLS negotiation failed: " + ec.message();
+  if (answer == 'N') {
+    if (mode == UpstreamTls::prefer) co_return std::nullopt;
+    co_return std::string("the server does not support TLS (upstream_tls requires it)");
+  }
+  if (answer != 'S') co_return "unexpected answer to SSLRequest";
+  auto& stream = upstream_io_.start_tls(*tls_.upstream);
+  const std::string& host = config_->upstream.host;
+  error_code parse_ec;
+  const bool is_address = !asio::ip::make_address(host, parse_ec).is_unspecified() && !parse_ec;
+  if (!is_address) SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
+  if (mode == UpstreamTls::verify_full) stream.set_verify_callback(ssl::host_name_verification(host));
+  co_await stream.async_handshake(ssl::stream_base::client, no_throw(ec));
+  if (ec) co_return "TLS handshake failed: " + ec.message();
+  co_return std::nullopt;
+}
+
 awaitable<void> Session::forward_cancel(const std::string& packet) {
   // The client holds the server's own BackendKeyData (it was relayed untouched), so the
   // request goes to the upstream as it is, on a connection of its own.
   tcp::socket socket(client_.get_executor());
   error_code ec = co_await connect_upstream(socket);
   if (!ec) {
-    SerialWriter writer(socket);
+    Transport transport(socket);
+    SerialWriter writer(transport);
     ec = co_await writer.write(asio::buffer(packet));
   }
   close_reason_ = ec ? "cancel request not forwarded: " + ec.message() : "cancel request forwarded";
@@ -261,8 +326,8 @@ awaitable<void> Session::relay() {
   if (runtime_->current()->engine) rewriter.emplace(*runtime_, user_, id_, startup_hints_);
   MessageHandler& client_handler = rewriter ? rewriter->client_side() : plain_client;
   ReadyTap server_handler(*this, rewriter ? rewriter->server_side() : plain_server);
-  MessagePump client_pump(client_, upstream_writer_, config_->max_message_size, client_handler);
-  MessagePump server_pump(upstream_, client_writer_, codec::max_backend_message_length, server_handler);
+  MessagePump client_pump(client_io_, upstream_writer_, config_->max_message_size, client_handler);
+  MessagePump server_pump(upstream_io_, client_writer_, codec::max_backend_message_length, server_handler);
   client_pump_ = &client_pump;
   server_pump_ = &server_pump;
   if (shutting_down_) server_pump.request_stop();  // asked while connecting

@@ -16,6 +16,8 @@
 #include "runtime.hpp"
 #include "serial_writer.hpp"
 #include "session_registry.hpp"
+#include "tls.hpp"
+#include "transport.hpp"
 
 namespace pgsoftdelete::proxy {
 
@@ -24,6 +26,7 @@ struct SessionContext {
   std::shared_ptr<const Config> config;
   std::shared_ptr<const RuntimeHolder> runtime;
   SessionRegistry* registry = nullptr;  ///< outlives every session
+  TlsContexts tls;
 };
 
 /// Serves one client until either side closes. Lives in the coroutine frame of run(); all of
@@ -44,6 +47,10 @@ class Session {
   awaitable<void> forward_cancel(const std::string& packet);
   /// Connects `socket` to the upstream within the connect timeout.
   awaitable<error_code> connect_upstream(tcp::socket& socket);
+  /// Answers an SSLRequest: 'S' and a TLS handshake when TLS is configured, 'N' otherwise.
+  awaitable<bool> answer_ssl_request();
+  /// Negotiates TLS with the upstream as upstream_tls says; the error says why it failed.
+  awaitable<std::optional<std::string>> upstream_tls();
   /// Working phase: both directions until either ends.
   awaitable<void> relay();
   awaitable<void> client_to_server(MessagePump& pump);
@@ -61,6 +68,9 @@ class Session {
 
   tcp::socket client_;
   tcp::socket upstream_;
+  Transport client_io_;
+  Transport upstream_io_;
+  TlsContexts tls_;
   SerialWriter client_writer_;
   SerialWriter upstream_writer_;
   std::shared_ptr<const Config> config_;

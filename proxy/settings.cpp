@@ -33,6 +33,11 @@ std::expected<Settings, std::string> load_settings(const Flags& flags) {
   if (flags.io_threads) s.config.io_threads = *flags.io_threads;
   if (flags.log_level) s.config.log_level = *flags.log_level;
 
+  if (auto ok = validate(s.config); !ok) return std::unexpected(ok.error().to_string());
+  auto tls = make_tls_contexts(s.config);
+  if (!tls) return std::unexpected(tls.error());
+  s.tls = std::move(*tls);
+
   auto runtime = std::make_shared<Runtime>();
   runtime->mode = s.config.mode;
   if (s.config.rules) {

@@ -9,6 +9,7 @@
 
 #include "config.hpp"
 #include "runtime.hpp"
+#include "tls.hpp"
 
 namespace pgsoftdelete::proxy {
 
@@ -26,6 +27,7 @@ struct Flags {
 struct Settings {
   Config config;
   std::shared_ptr<const Runtime> runtime;
+  TlsContexts tls;
 };
 
 /// Reads the configuration file (if any) and the rules file (if any), applies the flags, and

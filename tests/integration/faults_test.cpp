@@ -73,7 +73,11 @@ class VanishingUpstream {
     const int fd = ::accept(listener_, nullptr, nullptr);
     if (fd < 0) return;
     char buf[10000];
-    (void)::recv(fd, buf, sizeof buf, 0);  // the startup packet
+    // The proxy asks for TLS first (upstream_tls = prefer): say no, as a server without TLS does.
+    if (::recv(fd, buf, sizeof buf, 0) == 8) {
+      (void)::send(fd, "N", 1, MSG_NOSIGNAL);
+      (void)::recv(fd, buf, sizeof buf, 0);  // the startup packet
+    }
     std::string reply;
     codec::encode_raw('R', std::string("\0\0\0\0", 4), reply);  // AuthenticationOk
     codec::encode(codec::ReadyForQuery{'I'}, reply);

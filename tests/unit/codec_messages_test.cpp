@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "codec/auth.hpp"
 #include "codec/messages.hpp"
 
 using namespace pgsoftdelete::proxy::codec;
@@ -106,4 +107,14 @@ TEST_CASE("Describe, Close and Execute") {
   CHECK(e->portal == "portal");
   CHECK(e->max_rows == 10);
   CHECK_FALSE(decode_execute("portal\0\0\0"s));
+}
+
+TEST_CASE("SCRAM-SHA-256-PLUS is taken out of AuthenticationSASL, nothing else is touched") {
+  const std::string sasl = "\0\0\0\x0aSCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0"s;
+  auto edited = without_channel_binding(sasl);
+  REQUIRE(edited);
+  CHECK(*edited == "R\0\0\0\x17\0\0\0\x0aSCRAM-SHA-256\0\0"s);
+  CHECK_FALSE(without_channel_binding("\0\0\0\x0aSCRAM-SHA-256\0\0"s));   // nothing to take out
+  CHECK_FALSE(without_channel_binding("\0\0\0\x05salt"s));                 // MD5 password request
+  CHECK_FALSE(without_channel_binding("\0\0\0\x0aSCRAM-SHA-256-PLUS"s));   // malformed: left to the client
 }

@@ -16,6 +16,7 @@ class Cluster {
   Cluster& operator=(const Cluster&) = delete;
 
   [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] std::string endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
   /// A libpq connection string straight to the server.
   [[nodiscard]] std::string conninfo(const std::string& user = "postgres", const std::string& extra = "") const;

@@ -1,0 +1,61 @@
+// A connection's byte stream: plain TCP, or TLS over the same socket once negotiated. The
+// pumps and writers read and write through it without knowing which.
+#pragma once
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <memory>
+
+#include "asio.hpp"
+
+namespace pgsoftdelete::proxy {
+
+namespace ssl = asio::ssl;
+
+class Transport {
+ public:
+  using TlsStream = ssl::stream<tcp::socket&>;
+
+  explicit Transport(tcp::socket& socket) : socket_(socket) {}
+
+  [[nodiscard]] tcp::socket& socket() { return socket_; }
+  [[nodiscard]] bool tls() const { return tls_ != nullptr; }
+
+  /// Wraps the socket in TLS from now on; the caller performs the handshake on the result.
+  TlsStream& start_tls(ssl::context& context) {
+    tls_ = std::make_unique<TlsStream>(socket_, context);
+    return *tls_;
+  }
+
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    if (tls_) return tls_->async_read_some(buffers, std::forward<Token>(token));
+    return socket_.async_read_some(buffers, std::forward<Token>(token));
+  }
+
+  /// Reads until `buffers` are full.
+  template <class Buffers, class Token>
+  auto async_read(const Buffers& buffers, Token&& token) {
+    if (tls_) return asio::async_read(*tls_, buffers, std::forward<Token>(token));
+    return asio::async_read(socket_, buffers, std::forward<Token>(token));
+  }
+
+  /// Writes all of `buffers`.
+  template <class Buffers, class Token>
+  auto async_write(const Buffers& buffers, Token&& token) {
+    if (tls_) return asio::async_write(*tls_, buffers, std::forward<Token>(token));
+    return asio::async_write(socket_, buffers, std::forward<Token>(token));
+  }
+
+  /// Cancels pending operations (the socket stays open).
+  void cancel() {
+    error_code ignored;
+    socket_.cancel(ignored);
+  }
+
+ private:
+  tcp::socket& socket_;
+  std::unique_ptr<TlsStream> tls_;
+};
+
+}  // namespace pgsoftdelete::proxy
