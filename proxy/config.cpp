@@ -51,6 +51,13 @@ class Reader {
                                  {"require", UpstreamTls::require}, {"verify-ca", UpstreamTls::verify_ca},
                                  {"verify-full", UpstreamTls::verify_full}}, c.upstream_tls);
       else if (name == "upstream_tls_ca_file") ok = path(node, name, c.upstream_tls_ca_file);
+      else if (name == "admin_users") ok = strings(node, name, c.admin_users);
+      else if (name == "admin_password") ok = assign(string(node, name), c.admin_password);
+      else if (name == "metrics_listen") {
+        Endpoint e;
+        ok = endpoint(node, name, e);
+        if (ok) c.metrics_listen = e;
+      }
       else ok = error(node, fmt::format("unknown key \"{}\"", name));
       if (!ok) return std::unexpected(ok.error());
     }
@@ -122,6 +129,25 @@ class Reader {
     auto m = parse_mode(*text);
     if (!m) return error(node, fmt::format("key \"{}\": {}", key, m.error()));
     out = *m;
+    return {};
+  }
+
+  static std::expected<void, ConfigError> assign(std::expected<std::string, ConfigError> value, std::string& out) {
+    if (!value) return std::unexpected(value.error());
+    out = std::move(*value);
+    return {};
+  }
+
+  std::expected<void, ConfigError> strings(const toml::node& node, const std::string& key,
+                                           std::vector<std::string>& out) const {
+    const auto* array = node.as_array();
+    if (array == nullptr) return error(node, fmt::format("key \"{}\" must be an array of strings", key));
+    std::vector<std::string> values;
+    for (const auto& item : *array) {
+      if (!item.is_string()) return error(item, fmt::format("key \"{}\" must be an array of strings", key));
+      values.push_back(*item.value<std::string>());
+    }
+    out = std::move(values);
     return {};
   }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pgsoftdelete::proxy {
 
@@ -59,6 +60,11 @@ struct Config {
   std::optional<std::filesystem::path> tls_key_file;
   std::optional<std::filesystem::path> tls_client_ca_file;
   ClientCerts tls_client_certs = ClientCerts::none;
+  // Admin console: database "pgsoftdelete", these users, this password (console off without one).
+  std::vector<std::string> admin_users{"pgsoftdelete"};
+  std::string admin_password;
+  // Prometheus text endpoint, off when unset.
+  std::optional<Endpoint> metrics_listen;
   // TLS to the upstream.
   UpstreamTls upstream_tls = UpstreamTls::prefer;
   std::optional<std::filesystem::path> upstream_tls_ca_file;

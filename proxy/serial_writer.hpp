@@ -2,6 +2,7 @@
 // whole message batches never interleave.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <vector>
 
@@ -14,7 +15,9 @@ namespace pgsoftdelete::proxy {
 /// runs on the session's executor.
 class SerialWriter {
  public:
-  explicit SerialWriter(Transport& transport) : transport_(transport), wake_(transport.socket().get_executor()) {
+  /// `bytes_counter`, if given, adds every byte written (a proxy-wide metric).
+  explicit SerialWriter(Transport& transport, std::atomic<std::uint64_t>* bytes_counter = nullptr)
+      : transport_(transport), wake_(transport.socket().get_executor()), counter_(bytes_counter) {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
@@ -30,7 +33,9 @@ class SerialWriter {
     co_await transport_.async_write(buffers, no_throw(ec));
     busy_ = false;
     wake_.cancel();
-    bytes_ += ec ? 0 : asio::buffer_size(buffers);
+    const auto written = ec ? 0 : asio::buffer_size(buffers);
+    bytes_ += written;
+    if (counter_ != nullptr) counter_->fetch_add(written, std::memory_order_relaxed);
     co_return ec;
   }
 
@@ -40,6 +45,7 @@ class SerialWriter {
  private:
   Transport& transport_;
   asio::steady_timer wake_;  // never expires; cancelled to wake waiters
+  std::atomic<std::uint64_t>* counter_;
   bool busy_ = false;
   std::uint64_t bytes_ = 0;
 };

@@ -5,6 +5,8 @@
 #include <systemd/sd-daemon.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <thread>
 
 #include "session.hpp"
@@ -38,6 +40,20 @@ Server::Server(Settings settings, Flags flags)
   const unsigned threads =
       config_->io_threads != 0 ? config_->io_threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
+  admin_ = AdminContext{config_, &registry_, &metrics_, runtime_.get(), [this] { return reload(); },
+                        [this] { return engine_stats(); }};
+}
+
+rules::EngineStats Server::engine_stats() const {
+  std::lock_guard lock(reload_mutex_);
+  rules::EngineStats total = retired_stats_;
+  if (const auto runtime = runtime_->current(); runtime->engine) {
+    const auto now = runtime->engine->stats();
+    total.fast_path += now.fast_path;
+    total.cache_hits += now.cache_hits;
+    total.parsed += now.parsed;
+  }
+  return total;
 }
 
 std::expected<void, std::string> Server::listen() {
@@ -53,7 +69,49 @@ std::expected<void, std::string> Server::listen() {
   if (!ec) acceptor_->bind(endpoint, ec);
   if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return std::unexpected("cannot listen on " + config_->listen.to_string() + ": " + ec.message());
+  if (config_->metrics_listen) {
+    const auto& m = *config_->metrics_listen;
+    auto found = resolver.resolve(m.host, std::to_string(m.port), ec);
+    if (ec || found.empty()) return std::unexpected("cannot resolve metrics_listen " + m.to_string());
+    metrics_acceptor_ = std::make_unique<tcp::acceptor>(ioc);
+    const tcp::endpoint at = *found.begin();
+    if (metrics_acceptor_->open(at.protocol(), ec); !ec)
+      metrics_acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) metrics_acceptor_->bind(at, ec);
+    if (!ec) metrics_acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return std::unexpected("cannot listen on metrics_listen " + m.to_string() + ": " + ec.message());
+  }
   return {};
+}
+
+awaitable<void> Server::serve_metrics(tcp::acceptor& acceptor) {
+  namespace http = boost::beast::http;
+  for (;;) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(no_throw(ec));
+    if (ec == asio::error::operation_aborted || stopping_) co_return;
+    if (ec) continue;
+    // One request per connection, answered at once: scrapers are few and polite.
+    boost::beast::flat_buffer buffer;
+    http::request<http::string_body> request;
+    co_await http::async_read(socket, buffer, request, no_throw(ec));
+    if (ec) continue;
+    http::response<http::string_body> response;
+    response.version(request.version());
+    response.keep_alive(false);
+    if (request.method() == http::verb::get && request.target() == "/metrics") {
+      response.result(http::status::ok);
+      response.set(http::field::content_type, "text/plain; version=0.0.4");
+      response.body() = prometheus_text(admin_);
+    } else {
+      response.result(http::status::not_found);
+      response.set(http::field::content_type, "text/plain");
+      response.body() = "pgsoftdelete serves /metrics only\n";
+    }
+    response.prepare_payload();
+    co_await http::async_write(socket, response, no_throw(ec));
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+  }
 }
 
 awaitable<void> Server::accept_loop() {
@@ -77,7 +135,8 @@ awaitable<void> Server::accept_loop() {
         [](tcp::socket s, SessionContext context, std::uint64_t session_id) -> awaitable<void> {
           Session session(std::move(s), std::move(context), session_id);
           co_await session.run();
-        }(std::move(socket), SessionContext{config_, runtime_, &registry_, tls_}, id),
+        }(std::move(socket), SessionContext{config_, runtime_, &registry_, tls_, &metrics_,
+                                                     config_->admin_password.empty() ? nullptr : &admin_}, id),
         [id](std::exception_ptr e) {
           if (!e) return;
           try {
@@ -90,15 +149,26 @@ awaitable<void> Server::accept_loop() {
 }
 
 std::expected<void, std::string> Server::reload() {
+  std::lock_guard lock(reload_mutex_);
   auto settings = load_settings(flags_);
-  if (!settings) return std::unexpected(settings.error());
+  if (!settings) {
+    Metrics::add(metrics_.reload_failures);
+    return std::unexpected(settings.error());
+  }
   const Config& next = settings->config;
   // Only the rules, the mode and the log level change while running; the rest needs a restart.
   if (next.listen.to_string() != config_->listen.to_string() || next.upstream.to_string() != config_->upstream.to_string() ||
       next.io_threads != config_->io_threads || next.max_message_size != config_->max_message_size)
     spdlog::warn("reload: listen, upstream, io_threads and max_message_size take effect only after a restart");
   spdlog::set_level(spdlog::level::from_str(next.log_level));
+  if (const auto old = runtime_->current(); old->engine) {
+    const auto stats = old->engine->stats();
+    retired_stats_.fast_path += stats.fast_path;
+    retired_stats_.cache_hits += stats.cache_hits;
+    retired_stats_.parsed += stats.parsed;
+  }
   runtime_->publish(std::move(settings->runtime));
+  Metrics::add(metrics_.reloads);
   return {};
 }
 
@@ -107,6 +177,7 @@ awaitable<void> Server::shutdown() {
   notify("STOPPING=1");
   error_code ignored;
   acceptor_->close(ignored);
+  if (metrics_acceptor_) metrics_acceptor_->close(ignored);
   spdlog::info("shutting down: {} sessions; open transactions get up to {} ms to finish", registry_.size(),
                config_->shutdown_timeout.count());
   registry_.shutdown_all(false);
@@ -154,6 +225,12 @@ int Server::run() {
   asio::co_spawn(main, accept_loop(), [](std::exception_ptr e) {
     if (e) spdlog::critical("the accept loop ended unexpectedly");
   });
+  if (metrics_acceptor_) {
+    asio::co_spawn(main, serve_metrics(*metrics_acceptor_), [](std::exception_ptr e) {
+      if (e) spdlog::error("the metrics endpoint ended unexpectedly");
+    });
+    spdlog::info("metrics on http://{}/metrics", config_->metrics_listen->to_string());
+  }
   spdlog::info("pgsoftdelete listening on {}, upstream {}, {} I/O threads, {}", config_->listen.to_string(),
                config_->upstream.to_string(), contexts_.size(), describe(*runtime_->current()));
   notify("READY=1");

@@ -7,7 +7,11 @@
 #include <memory>
 #include <vector>
 
+#include <mutex>
+
+#include "admin_console.hpp"
 #include "asio.hpp"
+#include "metrics.hpp"
 #include "config.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
@@ -32,16 +36,24 @@ class Server {
 
  private:
   awaitable<void> accept_loop();
+  /// The Prometheus endpoint: one small HTTP/1.1 answer per request.
+  awaitable<void> serve_metrics(tcp::acceptor& acceptor);
+  rules::EngineStats engine_stats() const;
   awaitable<void> shutdown();
   void watch_signals();
 
   SessionRegistry registry_;  // before the contexts: sessions unregister as they are destroyed
+  Metrics metrics_;
+  AdminContext admin_;
+  mutable std::mutex reload_mutex_;  // one reload at a time (SIGHUP and the console's RELOAD)
+  rules::EngineStats retired_stats_;  // counters of engines replaced by reloads
   std::shared_ptr<const Config> config_;
   Flags flags_;
   std::shared_ptr<RuntimeHolder> runtime_;
   TlsContexts tls_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<tcp::acceptor> metrics_acceptor_;
   std::unique_ptr<asio::signal_set> reload_signal_;
   std::unique_ptr<asio::signal_set> stop_signals_;
   std::atomic<std::uint64_t> next_session_id_{1};

@@ -47,12 +47,22 @@ Session::Session(tcp::socket client, SessionContext context, std::uint64_t id)
       client_io_(client_),
       upstream_io_(upstream_),
       tls_(std::move(context.tls)),
-      client_writer_(client_io_),
-      upstream_writer_(upstream_io_),
+      client_writer_(client_io_, &context.metrics->bytes_server_to_client),
+      upstream_writer_(upstream_io_, &context.metrics->bytes_client_to_server),
       config_(std::move(context.config)),
       runtime_(std::move(context.runtime)),
       id_(id),
-      registry_(context.registry) {}
+      registry_(context.registry),
+      metrics_(context.metrics),
+      admin_(context.admin) {}
+
+void Session::set_state(SessionState next) {
+  if (next == state_) return;
+  metrics_->leave(state_);
+  metrics_->enter(next);
+  state_ = next;
+  if (registry_ != nullptr) registry_->describe(id_, [next](SessionRow& row) { row.state = next; });
+}
 
 /// Sees ReadyForQuery before the inner handler does; stops the pump after one that ends the
 /// last transaction of a session that is shutting down.
@@ -75,6 +85,8 @@ class Session::ReadyTap final : public MessageHandler {
     const Verdict verdict = inner_wants ? inner_.on_message(header, bytes, out) : Verdict::forward;
     if (header.type == codec::backend::ready_for_query && bytes.size() > codec::header_size) {
       session_.status_ = bytes[codec::header_size];
+      session_.set_state(session_.status_ == codec::transaction_status::idle ? SessionState::idle
+                                                                           : SessionState::in_transaction);
       session_.client_bytes_at_ready_ = session_.client_pump_->bytes_read();
       if (session_.shutting_down_ && session_.status_ == codec::transaction_status::idle && verdict == Verdict::forward)
         return Verdict::stop_after;
@@ -104,7 +116,12 @@ awaitable<void> Session::run() {
   auto control = std::make_shared<SessionControl>();
   control->shutdown = [this](bool force) { begin_shutdown(force); };
   std::shared_ptr<void> registration;
-  if (registry_ != nullptr) registration = registry_->add(id_, client_.get_executor(), control);
+  if (registry_ != nullptr) {
+    registration = registry_->add(id_, client_.get_executor(), control);
+    registry_->describe(id_, [this](SessionRow& row) { row.peer = peer_; });
+  }
+  Metrics::add(metrics_->connections_opened);
+  metrics_->enter(state_);
   error_code ignored;
   client_.set_option(tcp::no_delay(true), ignored);
 
@@ -119,12 +136,21 @@ awaitable<void> Session::run() {
   });
 
   auto startup = co_await read_startup();
-  if (startup && !timed_out) {
+  if (registry_ != nullptr && startup)
+    registry_->describe(id_, [this](SessionRow& row) {
+      row.user = user_;
+      row.database = database_;
+    });
+  if (startup && !timed_out && admin_ != nullptr && database_ == admin_database) {
+    deadline.cancel();
+    close_reason_ = co_await run_admin_console(client_io_, client_writer_, *admin_, user_, id_);
+  } else if (startup && !timed_out) {
     error_code ec = co_await connect_upstream(upstream_);
     std::optional<std::string> failure;
     if (ec) failure = ec.message();
     else failure = co_await upstream_tls();
     if (failure) {
+      Metrics::add(metrics_->upstream_connect_failures);
       spdlog::warn("s{} cannot connect to upstream {}: {}", id_, config_->upstream.to_string(), *failure);
       co_await send_fatal(sqlstate::unable_to_connect, "pgsoftdelete: could not connect to upstream " +
                                                            config_->upstream.to_string() + ": " + *failure);
@@ -138,6 +164,8 @@ awaitable<void> Session::run() {
   deadline.cancel();
   if (timed_out) close_reason_ = "startup timeout";
   close_both();
+  metrics_->leave(state_);
+  Metrics::add(metrics_->connections_closed);
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   spdlog::info("s{} closed: {} (user={} database={} sent={} received={} duration={}ms)", id_, close_reason_, user_,
@@ -323,7 +351,7 @@ awaitable<void> Session::relay() {
   ClientHandler plain_client;
   ServerHandler plain_server;
   std::optional<SessionRewriter> rewriter;
-  if (runtime_->current()->engine) rewriter.emplace(*runtime_, user_, id_, startup_hints_);
+  if (runtime_->current()->engine) rewriter.emplace(*runtime_, *metrics_, user_, id_, startup_hints_);
   MessageHandler& client_handler = rewriter ? rewriter->client_side() : plain_client;
   ReadyTap server_handler(*this, rewriter ? rewriter->server_side() : plain_server);
   MessagePump client_pump(client_io_, upstream_writer_, config_->max_message_size, client_handler);

@@ -11,7 +11,9 @@
 #include "codec/messages.hpp"
 #include "codec/startup.hpp"
 #include "config.hpp"
+#include "admin_console.hpp"
 #include "message_pump.hpp"
+#include "metrics.hpp"
 #include "rules/hints.hpp"
 #include "runtime.hpp"
 #include "serial_writer.hpp"
@@ -27,6 +29,8 @@ struct SessionContext {
   std::shared_ptr<const RuntimeHolder> runtime;
   SessionRegistry* registry = nullptr;  ///< outlives every session
   TlsContexts tls;
+  Metrics* metrics = nullptr;             ///< outlives every session
+  const AdminContext* admin = nullptr;    ///< the console, or null
 };
 
 /// Serves one client until either side closes. Lives in the coroutine frame of run(); all of
@@ -82,6 +86,10 @@ class Session {
   std::string database_;
   std::string close_reason_;
   SessionRegistry* registry_;
+  Metrics* metrics_;
+  const AdminContext* admin_;
+  SessionState state_ = SessionState::startup;
+  void set_state(SessionState next);
   // Shutdown state, all on the session's executor.
   char status_ = 'I';                   // transaction status of the last ReadyForQuery
   std::uint64_t client_bytes_at_ready_ = 0;  // client bytes read when it arrived

@@ -1,12 +1,18 @@
 // The sessions alive now, so that a shutdown can reach each of them on its own thread.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
 
+#include <chrono>
+#include <string>
+#include <vector>
+
 #include "asio.hpp"
+#include "metrics.hpp"
 
 namespace pgsoftdelete::proxy {
 
@@ -15,17 +21,43 @@ struct SessionControl {
   std::function<void(bool force)> shutdown;  ///< run on the session's executor only
 };
 
+/// What SHOW CLIENTS lists about a session.
+struct SessionRow {
+  std::uint64_t id = 0;
+  std::string peer;
+  std::string user;
+  std::string database;
+  SessionState state = SessionState::startup;
+  std::chrono::system_clock::time_point since;
+};
+
 class SessionRegistry {
  public:
   /// Registers a session; it stays registered while the returned token lives.
   [[nodiscard]] std::shared_ptr<void> add(std::uint64_t id, asio::any_io_executor executor,
                                           std::weak_ptr<SessionControl> control) {
     std::lock_guard lock(mutex_);
-    sessions_[id] = Entry{std::move(executor), std::move(control)};
+    sessions_[id] = Entry{std::move(executor), std::move(control),
+                          SessionRow{id, {}, {}, {}, SessionState::startup, std::chrono::system_clock::now()}};
     return std::shared_ptr<void>(nullptr, [this, id](void*) {
       std::lock_guard guard(mutex_);
       sessions_.erase(id);
     });
+  }
+
+  /// Updates what SHOW CLIENTS shows of a session.
+  void describe(std::uint64_t id, const std::function<void(SessionRow&)>& update) {
+    std::lock_guard lock(mutex_);
+    if (auto it = sessions_.find(id); it != sessions_.end()) update(it->second.row);
+  }
+
+  /// Every session's row, by id.
+  [[nodiscard]] std::vector<SessionRow> rows() const {
+    std::lock_guard lock(mutex_);
+    std::vector<SessionRow> out;
+    for (const auto& [id, entry] : sessions_) out.push_back(entry.row);
+    std::sort(out.begin(), out.end(), [](const SessionRow& a, const SessionRow& b) { return a.id < b.id; });
+    return out;
   }
 
   /// Asks every session to end; each is told on its own executor.
@@ -46,6 +78,7 @@ class SessionRegistry {
   struct Entry {
     asio::any_io_executor executor;
     std::weak_ptr<SessionControl> control;
+    SessionRow row;
   };
   mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, Entry> sessions_;

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "codec/protocol.hpp"
 #include "codec/wire.hpp"
 
@@ -23,9 +25,9 @@ constexpr std::string_view in_failed_transaction = "25P02";
 
 }  // namespace
 
-SessionRewriter::SessionRewriter(const RuntimeHolder& runtime, std::string user, std::uint64_t session_id,
-                                 rules::Hints startup_hints)
-    : runtime_(runtime), user_(std::move(user)), id_(session_id), hints_(std::move(startup_hints)) {
+SessionRewriter::SessionRewriter(const RuntimeHolder& runtime, Metrics& metrics, std::string user,
+                                 std::uint64_t session_id, rules::Hints startup_hints)
+    : runtime_(runtime), metrics_(metrics), user_(std::move(user)), id_(session_id), hints_(std::move(startup_hints)) {
   refresh();
 }
 
@@ -66,7 +68,14 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
 std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std::string_view sql, const char* protocol) {
   refresh();
   if (engine_ == nullptr) return rules::RewriteResult{};  // rules removed by a reload: relay
+  const auto started = std::chrono::steady_clock::now();
   auto result = engine_->rewrite(sql, hints_.effective(), user_);
+  Metrics::add(metrics_.rewrite_nanoseconds,
+               static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now() - started).count()));
+  Metrics::add(metrics_.statements);
+  if (!result) metrics_.count_refusal(result.error().sqlstate);
+  else if (!result->unchanged) Metrics::add(metrics_.statements_rewritten);
   if (!result) {
     if (mode_ == Mode::observe) {
       spdlog::warn("s{} observe: would refuse a {} statement: {} {}", id_, protocol, result.error().sqlstate,

@@ -16,6 +16,7 @@
 #include "codec/messages.hpp"
 #include "config.hpp"
 #include "message_pump.hpp"
+#include "metrics.hpp"
 #include "runtime.hpp"
 #include "parser/error.hpp"
 #include "rules/engine.hpp"
@@ -26,7 +27,7 @@ namespace pgsoftdelete::proxy {
 
 class SessionRewriter {
  public:
-  SessionRewriter(const RuntimeHolder& runtime, std::string user, std::uint64_t session_id,
+  SessionRewriter(const RuntimeHolder& runtime, Metrics& metrics, std::string user, std::uint64_t session_id,
                   rules::Hints startup_hints);
 
   /// Client to server.
@@ -121,6 +122,7 @@ class SessionRewriter {
   [[nodiscard]] std::uint64_t rules_version() const { return engine_ != nullptr ? engine_->rules().version() : 0; }
 
   RuntimeView runtime_;
+  Metrics& metrics_;
   const rules::Engine* engine_ = nullptr;  // of the current runtime
   Mode mode_ = Mode::enforce;
   std::string user_;

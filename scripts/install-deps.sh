@@ -8,7 +8,7 @@ packages=(
   libboost-dev libspdlog-dev libfmt-dev doctest-dev libcli11-dev libtomlplusplus-dev
   libpg-query-dev protobuf-compiler libprotobuf-dev
   libsystemd-dev libpq-dev postgresql-15 postgresql-client-15
-  python3-psycopg2 systemd
+  python3-psycopg2 systemd curl openssl
 )
 
 missing=()

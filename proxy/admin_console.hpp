@@ -1,0 +1,44 @@
+// The admin console: a client that connects to the virtual database "pgsoftdelete" as an admin
+// user talks to the proxy itself, as PgBouncer's console does. Simple queries only:
+// SHOW STATS, SHOW CLIENTS, SHOW RULES, SHOW CONFIG, RELOAD.
+#pragma once
+
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config.hpp"
+#include "metrics.hpp"
+#include "rules/engine.hpp"
+#include "runtime.hpp"
+#include "serial_writer.hpp"
+#include "session_registry.hpp"
+#include "transport.hpp"
+
+namespace pgsoftdelete::proxy {
+
+/// The database name that reaches the console instead of the upstream.
+inline constexpr std::string_view admin_database = "pgsoftdelete";
+
+/// What the console reads and can do; owned by the server.
+struct AdminContext {
+  std::shared_ptr<const Config> config;
+  SessionRegistry* registry = nullptr;
+  Metrics* metrics = nullptr;
+  const RuntimeHolder* runtime = nullptr;
+  std::function<std::expected<void, std::string>()> reload;
+  /// Engine counters since start (across reloads).
+  std::function<rules::EngineStats()> engine_stats;
+};
+
+/// Every counter as (name, value) pairs: SHOW STATS and the Prometheus endpoint print these.
+std::vector<std::pair<std::string, std::string>> stats_rows(const AdminContext& context);
+/// The Prometheus text exposition of the same counters.
+std::string prometheus_text(const AdminContext& context);
+
+/// Serves one admin client after its StartupMessage; returns why it ended.
+awaitable<std::string> run_admin_console(Transport& client, SerialWriter& out, const AdminContext& context,
+                                         const std::string& user, std::uint64_t session_id);
+
+}  // namespace pgsoftdelete::proxy

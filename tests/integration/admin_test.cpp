@@ -1,0 +1,111 @@
+// The admin console through psql and the Prometheus endpoint through curl.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "softdelete_support.hpp"
+
+using namespace pgsoftdelete::test;
+
+namespace {
+
+struct AdminProxy {
+  AdminProxy()
+      : metrics_port(free_port()),
+        config(write()),
+        proxy({"--config", config, "--upstream", cluster().endpoint(), "--rules", seed_rules().string()}) {}
+
+  std::string write() const {
+    const auto file = std::filesystem::temp_directory_path() / "pgsd-admin.toml";
+    std::ofstream(file) << "admin_users = [\"ops\"]\nadmin_password = \"s3cret\"\nmetrics_listen = \"127.0.0.1:"
+                        << metrics_port << "\"\n";
+    return file.string();
+  }
+
+  /// psql against the console; its output (unaligned, tuples only).
+  CommandResult admin(const std::string& command, const std::string& user = "ops",
+                      const std::string& password = "s3cret") const {
+    return run_command("PGPASSWORD=" + password + " " + std::string(PGSD_PG_BIN) + "/psql \"host=127.0.0.1 port=" +
+                       std::to_string(proxy.port()) + " dbname=pgsoftdelete user=" + user +
+                       "\" -X -A -t -F '|' -c \"" + command + "\"");
+  }
+
+  CommandResult curl(const std::string& path) const {
+    return run_command("curl -s -S -i http://127.0.0.1:" + std::to_string(metrics_port) + path);
+  }
+
+  std::uint16_t metrics_port;
+  std::string config;
+  ProxyProcess proxy;
+};
+
+}  // namespace
+
+TEST_CASE("the admin console answers SHOW and RELOAD through psql") {
+  reset_seed();
+  AdminProxy p;
+  Conn app(p.proxy.conninfo("postgres", "application_name=app"));
+  REQUIRE(app.ok());
+  REQUIRE(app.exec("BEGIN").ok());
+  REQUIRE(app.exec("DELETE FROM humans WHERE id = 1").ok());
+  CHECK(app.exec("TRUNCATE aliens").sqlstate() == "0A000");
+
+  auto stats = p.admin("SHOW STATS");
+  CHECK(stats.status == 0);
+  CHECK(stats.output.find("statements_rewritten|1\n") != std::string::npos);
+  CHECK(stats.output.find("statements_refused_0A000|1\n") != std::string::npos);
+  CHECK(stats.output.find("connections_in_transaction|1\n") != std::string::npos);
+
+  auto clients = p.admin("show clients;");
+  CHECK(clients.status == 0);
+  CHECK(clients.output.find("|postgres|postgres|127.0.0.1:") != std::string::npos);
+  CHECK(clients.output.find("|in_transaction|") != std::string::npos);
+
+  auto rules = p.admin("SHOW RULES");
+  CHECK(rules.output == "humans|is_deleted|flag|\naliens|is_deleted|flag|\n");
+
+  auto config = p.admin("SHOW CONFIG");
+  CHECK(config.output.find("upstream|" + cluster().endpoint() + "\n") != std::string::npos);
+  CHECK(config.output.find("mode|enforce\n") != std::string::npos);
+
+  auto reload = p.admin("RELOAD");
+  CHECK(reload.status == 0);
+  CHECK(reload.output == "RELOAD\n");
+  CHECK(p.admin("SHOW STATS").output.find("reloads|1\n") != std::string::npos);
+
+  auto unknown = p.admin("DROP TABLE humans");
+  CHECK(unknown.status != 0);
+  CHECK(unknown.output.find("unknown admin command") != std::string::npos);
+  REQUIRE(app.exec("ROLLBACK").ok());
+}
+
+TEST_CASE("the admin console refuses other users and wrong passwords") {
+  AdminProxy p;
+  auto stranger = p.admin("SHOW STATS", "postgres");
+  CHECK(stranger.status != 0);
+  CHECK(stranger.output.find("may not use the admin console") != std::string::npos);
+  auto wrong = p.admin("SHOW STATS", "ops", "guess");
+  CHECK(wrong.status != 0);
+  CHECK(wrong.output.find("password authentication failed") != std::string::npos);
+}
+
+TEST_CASE("the Prometheus endpoint serves the same counters") {
+  reset_seed();
+  AdminProxy p;
+  Conn app(p.proxy.conninfo());
+  REQUIRE(app.ok());
+  CHECK(app.scalar("SELECT count(*) FROM humans") == "3");
+  CHECK(app.exec("SELECT * FROM humans TABLESAMPLE SYSTEM (50)").sqlstate() == "0A000");
+  auto r = p.curl("/metrics");
+  CHECK(r.status == 0);
+  CHECK(r.output.starts_with("HTTP/1.1 200 OK"));
+  CHECK(r.output.find("# TYPE pgsoftdelete_statements_rewritten_total counter") != std::string::npos);
+  CHECK(r.output.find("pgsoftdelete_statements_rewritten_total 1\n") != std::string::npos);
+  CHECK(r.output.find("pgsoftdelete_statements_refused_total{sqlstate=\"0A000\"} 1\n") != std::string::npos);
+  CHECK(r.output.find("pgsoftdelete_connections{state=\"idle\"} 1\n") != std::string::npos);
+  CHECK(r.output.find("pgsoftdelete_rewrite_cache_misses_total") != std::string::npos);
+  CHECK(r.output.find("pgsoftdelete_bytes_total{direction=\"server_to_client\"}") != std::string::npos);
+  CHECK(p.curl("/other").output.starts_with("HTTP/1.1 404"));
+}
