@@ -68,6 +68,16 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
 std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std::string_view sql, const char* protocol) {
   refresh();
   if (engine_ == nullptr) return rules::RewriteResult{};  // rules removed by a reload: relay
+  if (nonstandard_strings_ && !only_sets_standard_conforming_strings(sql)) {
+    parser::Error error{parser::sqlstate::feature_not_supported,
+                        "pgsoftdelete: standard_conforming_strings is off; statements are refused until it is "
+                        "set back to on",
+                        0};
+    metrics_.count_refusal(error.sqlstate);
+    spdlog::warn("s{} refused a {} statement: {} {}", id_, protocol, error.sqlstate, error.message);
+    if (mode_ == Mode::observe) return rules::RewriteResult{};
+    return std::unexpected(std::move(error));
+  }
   const auto started = std::chrono::steady_clock::now();
   auto result = engine_->rewrite(sql, hints_.effective(), user_);
   Metrics::add(metrics_.rewrite_nanoseconds,
@@ -285,7 +295,7 @@ Verdict SessionRewriter::on_execute(std::string_view body) {
 codec::StreamFramer::TypeSet SessionRewriter::ServerSide::inspected() const {
   return codec::type_set(be::parse_complete, be::bind_complete, be::close_complete, be::command_complete,
                          be::empty_query_response, be::error_response, be::no_data, be::portal_suspended,
-                         be::ready_for_query, be::row_description);
+                         be::ready_for_query, be::row_description, be::parameter_status);
 }
 
 Verdict SessionRewriter::ServerSide::on_message(const codec::Header& header, std::string_view bytes, Outbox& out) {
@@ -308,6 +318,7 @@ Verdict SessionRewriter::ServerSide::on_message(const codec::Header& header, std
     case be::command_complete: return s_.on_command_complete(body, out);
     case be::error_response: return s_.on_error(bytes, out);
     case be::ready_for_query: return s_.on_ready(body);
+    case be::parameter_status: s_.on_parameter_status(body); return Verdict::forward;
     default: return Verdict::forward;
   }
 }
@@ -408,6 +419,13 @@ Verdict SessionRewriter::on_error(std::string_view bytes, Outbox& out) {
     discarding_ = true;
   }
   return verdict;
+}
+
+void SessionRewriter::on_parameter_status(std::string_view body) {
+  codec::Reader r(body);
+  auto name = r.cstring();
+  auto value = name ? r.cstring() : std::nullopt;
+  if (value && *name == "standard_conforming_strings") nonstandard_strings_ = *value != "on";
 }
 
 Verdict SessionRewriter::on_ready(std::string_view body) {

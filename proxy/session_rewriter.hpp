@@ -99,6 +99,7 @@ class SessionRewriter {
   Verdict on_command_complete(std::string_view body, Outbox& out);
   Verdict on_error(std::string_view bytes, Outbox& out);
   Verdict on_ready(std::string_view body);
+  void on_parameter_status(std::string_view body);
   /// Pops the oldest pending entry if it is of `kind`; returns whether its answer is forwarded.
   bool complete(Pending::Kind kind);
 
@@ -137,6 +138,9 @@ class SessionRewriter {
   std::unordered_map<std::string, Effect> portals_;
   std::unordered_set<std::string> sql_prepared_deletes_;
   std::uint64_t next_variant_ = 0;
+  // The engine reads string literals as PostgreSQL does with standard_conforming_strings on; while
+  // the server reports it off, statements are refused rather than possibly misread.
+  bool nonstandard_strings_ = false;
 };
 
 }  // namespace pgsoftdelete::proxy

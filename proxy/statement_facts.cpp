@@ -33,4 +33,11 @@ std::vector<StatementFacts> statement_facts(std::string_view sql) {
   return facts;
 }
 
+bool only_sets_standard_conforming_strings(std::string_view sql) {
+  auto tree = parser::parse(sql);
+  if (!tree || tree->result.stmts_size() != 1) return false;
+  const auto& stmt = tree->result.stmts(0).stmt();
+  return stmt.has_variable_set_stmt() && stmt.variable_set_stmt().name() == "standard_conforming_strings";
+}
+
 }  // namespace pgsoftdelete::proxy

@@ -89,3 +89,18 @@ TEST_CASE("observe mode changes nothing on the wire and logs what it would do") 
   // Statement text is logged at debug only.
   CHECK(log.find("SELECT count(*) FROM humans") == std::string::npos);
 }
+
+TEST_CASE("with standard_conforming_strings off, statements are refused until it is back on") {
+  auto c = seeded_connection();
+  REQUIRE(c.exec("SET standard_conforming_strings = off").ok());
+  auto r = c.exec("SELECT count(*) FROM humans");
+  CHECK(r.sqlstate() == "0A000");
+  CHECK(r.error().find("standard_conforming_strings is off") != std::string::npos);
+  CHECK(c.exec("SELECT 1").sqlstate() == "0A000");
+  REQUIRE(c.exec("SET standard_conforming_strings = on").ok());
+  CHECK(c.scalar("SELECT count(*) FROM humans") == "3");
+  // Set at connection time, too.
+  Conn off(rules_proxy().conninfo("postgres", "options='-c standard_conforming_strings=off'"));
+  REQUIRE(off.ok());
+  CHECK(off.exec("SELECT count(*) FROM humans").sqlstate() == "0A000");
+}
