@@ -22,12 +22,27 @@ bool is_strict(std::string_view stmt_type) {
   return std::find(strict.begin(), strict.end(), stmt_type) != strict.end();
 }
 
+/// A SET/RESET earlier in the same string applies to the statements after it, as on the server.
+/// RESET goes back to no hint rather than to the session's startup value, which only the proxy
+/// knows: that errs on the side of filtering.
+void apply_setting(Hints& hints, const HintSetting& s) {
+  if (s.action == HintSetting::Action::reset_all) {
+    hints = Hints{};
+    return;
+  }
+  TableSet& field = s.kind == HintKind::skip           ? hints.skip
+                    : s.kind == HintKind::only_deleted ? hints.only_deleted
+                                                       : hints.hard_delete;
+  field = s.action == HintSetting::Action::set ? s.value : TableSet{};
+}
+
 }  // namespace
 
 std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, const JsonTree& tree,
                                                        const std::vector<SqlToken>& tokens, const RuleSet& rules,
                                                        const Hints& session_hints, std::string_view user) {
   RewritePlan plan;
+  Hints running = session_hints;  // the session's hints as this string's own SETs change them
   std::size_t tok = 0;  // first token not yet attributed to a statement
   NodeId stmts = tree.get(tree.root(), "stmts");
   for (NodeId raw = stmts ? tree.node(stmts).first : 0; raw != 0; raw = tree.node(raw).next) {
@@ -35,7 +50,7 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
     std::string_view stmt_type = stmt && tree.node(stmt).first ? tree.node(tree.node(stmt).first).key : "";
     StatementInfo info;
     // Leading comments of this statement: every comment token before its first code token.
-    Hints hints = session_hints;
+    Hints hints = running;
     bool statement_hints = false;
     for (; tok < tokens.size() && tokens[tok].kind == Tok::comment; ++tok) {
       auto comment = sql.substr(static_cast<std::size_t>(tokens[tok].start),
@@ -53,6 +68,8 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
     if (*setting) {
       info.hint_setting = **setting;
       plan.cacheable = false;
+      apply_setting(running, **setting);
+      hints = running;  // hints.merge above only added the statement's own comment hints
     }
     Walker walker(sql, tree, tokens, rules, hints, user, is_strict(stmt_type));
     if (stmt_type == "DeleteStmt") walker.top_delete = tree.get(stmt, "DeleteStmt");

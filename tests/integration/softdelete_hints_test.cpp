@@ -29,6 +29,13 @@ TEST_CASE("SET pgsoftdelete.skip shows deleted rows; RESET hides them again") {
   CHECK(c.scalar("SELECT count(*) FROM aliens") == "3");
 }
 
+TEST_CASE("a SET applies to the statements after it in the same query string") {
+  auto c = seeded_connection();
+  CHECK(c.scalar("SET pgsoftdelete.skip = 'humans'; SELECT count(*) FROM humans") == "5");
+  CHECK(c.scalar("RESET pgsoftdelete.skip; SELECT count(*) FROM humans") == "3");
+  CHECK(c.scalar("SELECT count(*) FROM humans") == "3");
+}
+
 TEST_CASE("a SET in a transaction that rolls back is undone") {
   auto c = seeded_connection();
   REQUIRE(c.exec("BEGIN").ok());
