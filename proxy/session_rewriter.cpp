@@ -134,6 +134,17 @@ std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::Re
   return effects;
 }
 
+SessionRewriter::EffectPtr SessionRewriter::single_effect(const rules::RewriteResult& result, std::string_view sql) {
+  auto effects = effects_of(result, sql);
+  if (effects.size() != 1 || effects.front().trivial()) return nullptr;
+  return std::make_shared<const Effect>(std::move(effects.front()));
+}
+
+void SessionRewriter::set_portal(std::string_view portal, EffectPtr effect) {
+  if (auto it = portals_.find(portal); it != portals_.end()) it->second = std::move(effect);
+  else portals_.emplace(std::string(portal), std::move(effect));
+}
+
 void SessionRewriter::refuse(const parser::Error& error, Pending::Kind kind, std::string_view statement,
                              Outbox& out) {
   std::string bytes;
@@ -146,17 +157,18 @@ void SessionRewriter::refuse(const parser::Error& error, Pending::Kind kind, std
 }
 
 Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
-  auto query = codec::decode_query(body);
-  if (!query) {  // the server reports malformed messages itself
+  codec::Reader reader(body);
+  const auto sql = reader.cstring();
+  if (!sql || !reader.empty()) {  // the server reports malformed messages itself
     pending_.push_back({.kind = Pending::Kind::query});
     return Verdict::forward;
   }
-  auto result = rewrite(query->sql, "simple-protocol");
+  auto result = rewrite(*sql, "simple-protocol");
   if (!result) {
     refuse(result.error(), Pending::Kind::query, {}, out);
     return Verdict::replace;
   }
-  pending_.push_back({.kind = Pending::Kind::query, .effects = effects_of(*result, query->sql)});
+  pending_.push_back({.kind = Pending::Kind::query, .effects = effects_of(*result, *sql)});
   if (result->unchanged) return Verdict::forward;
   std::string bytes;
   codec::encode(codec::Query{std::move(result->sql)}, bytes);
@@ -185,13 +197,12 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
                     .hint_free = result->unchanged && result->statements.empty(),
                     .rules_version = rules_version(),
                     .hints_key = variant_key(),
-                    .effect = {},
+                    .effect = single_effect(*result, parse->sql),
                     .variants = {}};
-  auto effects = effects_of(*result, parse->sql);
-  if (effects.size() == 1) prepared.effect = std::move(effects.front());
 
   Pending p{.kind = Pending::Kind::parse, .statement = parse->statement};
-  if (auto it = statements_.find(parse->statement); it != statements_.end()) p.replaced = it->second;
+  if (auto it = statements_.find(parse->statement); it != statements_.end())
+    p.replaced = std::make_unique<Prepared>(it->second);
   const bool unchanged = result->unchanged;
   if (!unchanged) {
     std::string rewritten;
@@ -213,10 +224,10 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
     pending_.push_back({.kind = Pending::Kind::bind});
     return Verdict::forward;
   }
-  auto it = statements_.find(std::string(*name));
+  auto it = statements_.find(*name);
   if (it == statements_.end()) {
     // Prepared before rules applied to it, or unknown to the server too: it answers for itself.
-    portals_[std::string(*portal)] = Effect{};
+    set_portal(*portal, nullptr);
     pending_.push_back({.kind = Pending::Kind::bind});
     return Verdict::forward;
   }
@@ -224,7 +235,7 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   refresh();
   const std::string key = variant_key();
   if ((prepared.hint_free && prepared.rules_version == rules_version()) || prepared.hints_key == key) {
-    portals_[std::string(*portal)] = prepared.effect;
+    set_portal(*portal, prepared.effect);
     pending_.push_back({.kind = Pending::Kind::bind});
     return Verdict::forward;
   }
@@ -238,9 +249,7 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
       refuse(result.error(), Pending::Kind::parse, refused_statement, out);
       return Verdict::replace;
     }
-    Effect effect;
-    auto effects = effects_of(*result, prepared.sql);
-    if (effects.size() == 1) effect = std::move(effects.front());
+    EffectPtr effect = single_effect(*result, prepared.sql);
     std::string variant_name = "pgsd_" + std::to_string(id_) + "_" + std::to_string(++next_variant_);
     std::string bytes;
     codec::encode(codec::Parse{variant_name, result->unchanged ? prepared.sql : std::move(result->sql),
@@ -250,7 +259,7 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
     pending_.push_back({.kind = Pending::Kind::parse, .injected = true});
     variant = prepared.variants.emplace(key, std::make_pair(std::move(variant_name), std::move(effect))).first;
   }
-  portals_[std::string(*portal)] = variant->second.second;
+  set_portal(*portal, variant->second.second);
   std::string bytes;
   codec::encode(codec::Bind{std::string(*portal), variant->second.first, std::string(reader.rest())}, bytes);
   out.send(std::move(bytes));
@@ -282,8 +291,9 @@ Verdict SessionRewriter::on_close(std::string_view bytes, Outbox& out) {
 
 Verdict SessionRewriter::on_execute(std::string_view body) {
   Pending p{.kind = Pending::Kind::execute};
-  if (auto execute = codec::decode_execute(body)) {
-    if (auto it = portals_.find(execute->portal); it != portals_.end()) p.effects.push_back(it->second);
+  codec::Reader reader(body);
+  if (auto portal = reader.cstring()) {
+    if (auto it = portals_.find(*portal); it != portals_.end()) p.effect = it->second;
   }
   pending_.push_back(std::move(p));
   return Verdict::forward;
@@ -369,7 +379,7 @@ Verdict SessionRewriter::on_command_complete(std::string_view body, Outbox& out)
     const std::size_t index = head.next++;
     if (index < head.effects.size()) effect = &head.effects[index];
   } else if (head.kind == Pending::Kind::execute) {
-    if (!head.effects.empty()) effect = &head.effects.front();
+    effect = head.effect.get();
   }
   Verdict verdict = Verdict::forward;
   if (effect != nullptr) {

@@ -43,7 +43,22 @@ class SessionRewriter {
     std::string prepared_delete;                    ///< PREPARE name AS DELETE… rewritten
     StatementFacts facts;                           ///< savepoints, EXECUTE, DEALLOCATE
     bool classified = false;                        ///< facts were computed (else unknown)
+
+    /// Nothing to do when it completes: stored as a null EffectPtr.
+    [[nodiscard]] bool trivial() const {
+      return !delete_tag && !hint && prepared_delete.empty() && !classified;
+    }
   };
+  /// Shared by a statement, its portals and their Executes without copying; null when trivial.
+  using EffectPtr = std::shared_ptr<const Effect>;
+
+  /// Heterogeneous lookup by string_view: no allocation to find a name off the wire.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <class T>
+  using NameMap = std::unordered_map<std::string, T, NameHash, std::equal_to<>>;
 
   /// A statement prepared with Parse, as the client wrote it.
   struct Prepared {
@@ -52,9 +67,9 @@ class SessionRewriter {
     bool hint_free = true;      ///< touches no rule table of rules_version: the same under any hints
     std::uint64_t rules_version = 0;
     std::string hints_key;      ///< rules version and hints it was prepared under on the server
-    Effect effect;
+    EffectPtr effect;
     /// Server-side variants under other hints: hints key -> (proxy-owned name, effect).
-    std::unordered_map<std::string, std::pair<std::string, Effect>> variants;
+    std::unordered_map<std::string, std::pair<std::string, EffectPtr>> variants;
   };
 
   /// A message sent upstream that the server will answer, in order.
@@ -62,10 +77,11 @@ class SessionRewriter {
     enum class Kind { query, function_call, parse, bind, describe, execute, close, sync } kind = Kind::query;
     bool injected = false;                 ///< sent by the proxy: its answer is not forwarded
     std::optional<parser::Error> refusal;  ///< the proxy refused it: report this instead of the server's error
-    std::vector<Effect> effects;           ///< query: per statement; execute: one
+    std::vector<Effect> effects;           ///< query: per statement
+    EffectPtr effect;                      ///< execute: its portal's
     std::size_t next = 0;                  ///< query: statements completed so far
     std::string statement;                 ///< parse: the name, to undo if the server rejects it
-    std::optional<Prepared> replaced;      ///< parse: what that name meant before
+    std::unique_ptr<Prepared> replaced;    ///< parse: what that name meant before
   };
 
   class ClientSide final : public MessageHandler {
@@ -107,6 +123,9 @@ class SessionRewriter {
   std::expected<rules::RewriteResult, parser::Error> rewrite(std::string_view sql, const char* protocol);
   /// Effects of each statement, with facts when the session needs them.
   std::vector<Effect> effects_of(const rules::RewriteResult& result, std::string_view sql);
+  /// The one statement's effect of a Parse, or null.
+  EffectPtr single_effect(const rules::RewriteResult& result, std::string_view sql);
+  void set_portal(std::string_view portal, EffectPtr effect);
   /// Replaces a refused message by one the server rejects at once, so that its transaction and
   /// pipeline end up exactly as if the statement had failed there.
   /// `statement` names the Parse sent instead of a refused Parse or Bind.
@@ -134,8 +153,8 @@ class SessionRewriter {
   std::deque<Pending> pending_;
   bool discarding_ = false;     // the server skips messages until Sync after an error
   bool pending_rollback_ = false;  // a ROLLBACK tag of unknown kind waits for ReadyForQuery
-  std::unordered_map<std::string, Prepared> statements_;
-  std::unordered_map<std::string, Effect> portals_;
+  NameMap<Prepared> statements_;
+  NameMap<EffectPtr> portals_;
   std::unordered_set<std::string> sql_prepared_deletes_;
   std::uint64_t next_variant_ = 0;
   // The engine reads string literals as PostgreSQL does with standard_conforming_strings on; while
