@@ -53,22 +53,8 @@ TEST_CASE("a refused extended-protocol statement, then the next one works") {
 
 TEST_CASE("a refused Parse in the middle of a pipeline: error, then discard until Sync") {
   auto c = seeded_connection();
-  REQUIRE(PQenterPipelineMode(c.get()) == 1);
-  for (const char* sql : {"DELETE FROM humans WHERE id = 1", "TRUNCATE humans", "DELETE FROM humans WHERE id = 2"})
-    REQUIRE(PQsendQueryParams(c.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1);
-  REQUIRE(PQpipelineSync(c.get()) == 1);
-  Result first(PQgetResult(c.get()));
-  CHECK(first.tag() == "DELETE 1");
-  CHECK(PQgetResult(c.get()) == nullptr);
-  Result refused(PQgetResult(c.get()));
-  CHECK(refused.sqlstate() == "0A000");
-  CHECK(PQgetResult(c.get()) == nullptr);
-  Result aborted(PQgetResult(c.get()));
-  CHECK(aborted.status() == PGRES_PIPELINE_ABORTED);
-  CHECK(PQgetResult(c.get()) == nullptr);
-  Result sync(PQgetResult(c.get()));
-  CHECK(sync.status() == PGRES_PIPELINE_SYNC);
-  REQUIRE(PQexitPipelineMode(c.get()) == 1);
+  CHECK(pipeline(c, {"DELETE FROM humans WHERE id = 1", "TRUNCATE humans", "DELETE FROM humans WHERE id = 2"}) ==
+        std::vector<std::string>{"DELETE 1", "error 0A000", "aborted", "sync"});
   // The implicit transaction was rolled back: the first DELETE did not happen either.
   CHECK(direct("SELECT count(*) FROM humans WHERE NOT is_deleted") == "3");
   CHECK(c.exec("DELETE FROM humans WHERE id = 1").tag() == "DELETE 1");

@@ -42,4 +42,26 @@ inline std::vector<std::string> tags_of(const Conn& c, const std::string& sql) {
   return tags;
 }
 
+/// Sends `sqls` as one pipeline (extended protocol, a single Sync at the end) and describes each
+/// result in order: its tag, "error SQLSTATE", "aborted" for a statement skipped after an error,
+/// then "sync".
+inline std::vector<std::string> pipeline(const Conn& c, const std::vector<std::string>& sqls) {
+  std::vector<std::string> seen;
+  if (PQenterPipelineMode(c.get()) != 1) return {"cannot enter pipeline mode"};
+  for (const auto& sql : sqls)
+    if (PQsendQueryParams(c.get(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) return {"send failed"};
+  if (PQpipelineSync(c.get()) != 1) return {"sync failed"};
+  for (std::size_t i = 0; i < sqls.size(); ++i) {
+    Result r(PQgetResult(c.get()));
+    if (r.status() == PGRES_PIPELINE_ABORTED) seen.push_back("aborted");
+    else if (r.ok()) seen.push_back(r.tag());
+    else seen.push_back("error " + r.sqlstate());
+    if (PQgetResult(c.get()) != nullptr) seen.push_back("unexpected extra result");
+  }
+  Result sync(PQgetResult(c.get()));
+  seen.push_back(sync.status() == PGRES_PIPELINE_SYNC ? "sync" : "no sync");
+  if (PQexitPipelineMode(c.get()) != 1) seen.push_back("cannot leave pipeline mode");
+  return seen;
+}
+
 }  // namespace pgsoftdelete::test

@@ -73,41 +73,15 @@ TEST_CASE("row-limited Execute of a DELETE … RETURNING: PortalSuspended, then 
 
 TEST_CASE("a pipeline of DELETEs without Sync in between") {
   auto c = seeded_connection();
-  REQUIRE(PQenterPipelineMode(c.get()) == 1);
-  for (const char* sql : {"DELETE FROM humans WHERE id = 1", "SELECT count(*) FROM humans",
-                          "DELETE FROM aliens WHERE id IN (1, 3)"})
-    REQUIRE(PQsendQueryParams(c.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1);
-  REQUIRE(PQpipelineSync(c.get()) == 1);
-  std::vector<std::string> tags;
-  for (int i = 0; i < 3; ++i) {
-    Result r(PQgetResult(c.get()));
-    tags.push_back(r.tag());
-    CHECK(PQgetResult(c.get()) == nullptr);
-  }
-  CHECK(tags == std::vector<std::string>{"DELETE 1", "SELECT 1", "DELETE 2"});
-  Result sync(PQgetResult(c.get()));
-  CHECK(sync.status() == PGRES_PIPELINE_SYNC);
-  REQUIRE(PQexitPipelineMode(c.get()) == 1);
+  CHECK(pipeline(c, {"DELETE FROM humans WHERE id = 1", "SELECT count(*) FROM humans",
+                     "DELETE FROM aliens WHERE id IN (1, 3)"}) ==
+        std::vector<std::string>{"DELETE 1", "SELECT 1", "DELETE 2", "sync"});
 }
 
 TEST_CASE("an error in the middle of a pipeline rolls the DELETE before it back, as PostgreSQL does") {
   auto c = seeded_connection();
-  REQUIRE(PQenterPipelineMode(c.get()) == 1);
-  for (const char* sql : {"DELETE FROM humans WHERE id = 1", "SELECT 1/0", "DELETE FROM humans WHERE id = 2"})
-    REQUIRE(PQsendQueryParams(c.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1);
-  REQUIRE(PQpipelineSync(c.get()) == 1);
-  Result first(PQgetResult(c.get()));
-  CHECK(first.tag() == "DELETE 1");
-  CHECK(PQgetResult(c.get()) == nullptr);
-  Result error(PQgetResult(c.get()));
-  CHECK(error.sqlstate() == "22012");
-  CHECK(PQgetResult(c.get()) == nullptr);
-  Result aborted(PQgetResult(c.get()));
-  CHECK(aborted.status() == PGRES_PIPELINE_ABORTED);
-  CHECK(PQgetResult(c.get()) == nullptr);
-  Result sync(PQgetResult(c.get()));
-  CHECK(sync.status() == PGRES_PIPELINE_SYNC);
-  REQUIRE(PQexitPipelineMode(c.get()) == 1);
+  CHECK(pipeline(c, {"DELETE FROM humans WHERE id = 1", "SELECT 1/0", "DELETE FROM humans WHERE id = 2"}) ==
+        std::vector<std::string>{"DELETE 1", "error 22012", "aborted", "sync"});
   CHECK(direct("SELECT is_deleted FROM humans WHERE id = 1") == "f");
   // The session goes on, and its tags stay right.
   CHECK(c.exec("DELETE FROM humans WHERE id = 2").tag() == "DELETE 1");
