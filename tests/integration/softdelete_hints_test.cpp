@@ -27,6 +27,11 @@ TEST_CASE("SET pgsoftdelete.skip shows deleted rows; RESET hides them again") {
   CHECK(c.scalar("SELECT count(*) FROM aliens") == "5");
   REQUIRE(c.exec("RESET ALL").ok());
   CHECK(c.scalar("SELECT count(*) FROM aliens") == "3");
+  REQUIRE(c.exec("SET pgsoftdelete.skip = '*'").ok());
+  CHECK(c.scalar("SELECT count(*) FROM aliens") == "5");
+  REQUIRE(c.exec("DISCARD ALL").ok());
+  CHECK(c.scalar("SELECT count(*) FROM aliens") == "3");
+  CHECK(c.scalar("SHOW pgsoftdelete.skip").empty());
 }
 
 TEST_CASE("a SET applies to the statements after it in the same query string") {
