@@ -20,8 +20,13 @@ namespace {
 constexpr std::string_view refused_placeholder = "pgsoftdelete refused this statement";
 /// A name for refused Parse messages sent in place of a Bind; never created on the server.
 constexpr std::string_view refused_statement = "pgsoftdelete_refused";
-/// The server's answer to anything in a failed transaction: reported as it is, as PostgreSQL would.
-constexpr std::string_view in_failed_transaction = "25P02";
+/// Client encodings whose multibyte characters can contain bytes that look like ASCII quotes or
+/// backslashes: the engine, which reads the raw bytes, could misread literals in them.
+bool ascii_unsafe_encoding(std::string_view e) {
+  for (std::string_view unsafe : {"SJIS", "SHIFT_JIS_2004", "BIG5", "GBK", "UHC", "GB18030", "JOHAB"})
+    if (e == unsafe) return true;
+  return false;
+}
 
 }  // namespace
 
@@ -46,7 +51,7 @@ std::string SessionRewriter::variant_key() const {
 
 codec::StreamFramer::TypeSet SessionRewriter::ClientSide::inspected() const {
   return codec::type_set(fe::query, fe::parse, fe::bind, fe::describe, fe::execute, fe::close, fe::sync,
-                         fe::function_call, fe::terminate);
+                         fe::function_call, fe::terminate, fe::copy_done, fe::copy_fail);
 }
 
 Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std::string_view bytes, Outbox& out) {
@@ -58,7 +63,15 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
     case fe::close: return s_.on_close(bytes, out);
     case fe::execute: return s_.on_execute(body);
     case fe::describe: s_.pending_.push_back({.kind = Pending::Kind::describe}); return Verdict::forward;
-    case fe::sync: s_.pending_.push_back({.kind = Pending::Kind::sync}); return Verdict::forward;
+    case fe::sync:
+      // During COPY FROM STDIN the server ignores Sync: it will not answer it.
+      if (!s_.copy_in_) s_.pending_.push_back({.kind = Pending::Kind::sync});
+      return Verdict::forward;
+    case fe::copy_done:
+    case fe::copy_fail:
+      if (s_.copy_in_) s_.copy_in_ = false;
+      else s_.pending_.push_back({.kind = Pending::Kind::copy_end});  // before the server said CopyIn
+      return Verdict::forward;
     case fe::function_call: s_.pending_.push_back({.kind = Pending::Kind::function_call}); return Verdict::forward;
     case fe::terminate: return Verdict::stop_after;
     default: return Verdict::forward;
@@ -68,10 +81,14 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
 std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std::string_view sql, const char* protocol) {
   refresh();
   if (engine_ == nullptr) return rules::RewriteResult{};  // rules removed by a reload: relay
-  if (nonstandard_strings_ && !only_sets_standard_conforming_strings(sql)) {
+  const bool strings_off = nonstandard_strings_ && !only_sets(sql, "standard_conforming_strings");
+  const bool bad_encoding = unsafe_encoding_ && !only_sets(sql, "client_encoding");
+  if (strings_off || bad_encoding) {
     parser::Error error{parser::sqlstate::feature_not_supported,
-                        "pgsoftdelete: standard_conforming_strings is off; statements are refused until it is "
-                        "set back to on",
+                        strings_off ? "pgsoftdelete: standard_conforming_strings is off; statements are refused until "
+                                      "it is set back to on"
+                                    : "pgsoftdelete: this client_encoding can hide quotes inside multibyte characters; "
+                                      "statements are refused until it is set to UTF8 or another ASCII-safe encoding",
                         0};
     metrics_.count_refusal(error.sqlstate);
     spdlog::warn("s{} refused a {} statement: {} {}", id_, protocol, error.sqlstate, error.message);
@@ -256,7 +273,8 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
                                prepared.parameter_types},
                   bytes);
     out.send(std::move(bytes));
-    pending_.push_back({.kind = Pending::Kind::parse, .injected = true});
+    pending_.push_back({.kind = Pending::Kind::parse, .injected = true, .statement = std::string(*name),
+                        .variant_key = key});
     variant = prepared.variants.emplace(key, std::make_pair(std::move(variant_name), std::move(effect))).first;
   }
   set_portal(*portal, variant->second.second);
@@ -281,9 +299,17 @@ void SessionRewriter::forget_statement(const std::string& name, Outbox& out) {
 
 Verdict SessionRewriter::on_close(std::string_view bytes, Outbox& out) {
   auto close = codec::decode_close(bytes.substr(codec::header_size));
-  if (close && close->target == 'S') forget_statement(close->name, out);
+  Pending p{.kind = Pending::Kind::close};
+  if (close && close->target == 'S') {
+    // Kept aside: if the server skips this Close (after an error), the statement lives on.
+    if (auto it = statements_.find(close->name); it != statements_.end()) {
+      p.statement = close->name;
+      p.replaced = std::make_unique<Prepared>(it->second);
+    }
+    forget_statement(close->name, out);
+  }
   if (close && close->target == 'P') portals_.erase(close->name);
-  pending_.push_back({.kind = Pending::Kind::close});
+  pending_.push_back(std::move(p));
   if (out.empty()) return Verdict::forward;
   out.send(std::string(bytes));  // our Closes first, then the client's, whose answer it awaits
   return Verdict::replace;
@@ -305,13 +331,15 @@ Verdict SessionRewriter::on_execute(std::string_view body) {
 codec::StreamFramer::TypeSet SessionRewriter::ServerSide::inspected() const {
   return codec::type_set(be::parse_complete, be::bind_complete, be::close_complete, be::command_complete,
                          be::empty_query_response, be::error_response, be::no_data, be::portal_suspended,
-                         be::ready_for_query, be::row_description, be::parameter_status);
+                         be::ready_for_query, be::row_description, be::parameter_status, be::copy_in_response);
 }
 
 Verdict SessionRewriter::ServerSide::on_message(const codec::Header& header, std::string_view bytes, Outbox& out) {
   const auto body = bytes.substr(codec::header_size);
   using Kind = Pending::Kind;
+  s_.drop_copy_markers();
   switch (header.type) {
+    case be::copy_in_response: s_.on_copy_in_response(); return Verdict::forward;
     case be::parse_complete: return s_.complete(Kind::parse) ? Verdict::forward : Verdict::replace;
     case be::bind_complete: return s_.complete(Kind::bind) ? Verdict::forward : Verdict::replace;
     case be::close_complete: return s_.complete(Kind::close) ? Verdict::forward : Verdict::replace;
@@ -373,6 +401,13 @@ void SessionRewriter::apply(const Effect& effect, std::string& tag) {
 
 Verdict SessionRewriter::on_command_complete(std::string_view body, Outbox& out) {
   if (pending_.empty()) return Verdict::forward;
+  // Whatever statement said it (even one the engine let pass untouched), these drop every
+  // prepared statement on the server, variants included.
+  if (body == std::string_view("DEALLOCATE ALL\0", 15) || body == std::string_view("DISCARD ALL\0", 12)) {
+    sql_prepared_deletes_.clear();
+    statements_.clear();
+    portals_.clear();
+  }
   Pending& head = pending_.front();
   const Effect* effect = nullptr;
   if (head.kind == Pending::Kind::query) {
@@ -400,9 +435,15 @@ Verdict SessionRewriter::on_command_complete(std::string_view body, Outbox& out)
 }
 
 void SessionRewriter::undo(Pending& p) {
-  if (p.kind != Pending::Kind::parse || p.injected) return;
-  if (p.replaced) statements_[p.statement] = std::move(*p.replaced);
-  else statements_.erase(p.statement);
+  if (p.kind == Pending::Kind::parse && p.injected) {
+    // A variant the server did not prepare must be prepared again next time.
+    if (auto it = statements_.find(p.statement); it != statements_.end()) it->second.variants.erase(p.variant_key);
+  } else if (p.kind == Pending::Kind::parse) {
+    if (p.replaced) statements_[p.statement] = std::move(*p.replaced);
+    else statements_.erase(p.statement);
+  } else if (p.kind == Pending::Kind::close && p.replaced) {
+    statements_[p.statement] = std::move(*p.replaced);  // the server kept it
+  }
 }
 
 Verdict SessionRewriter::on_error(std::string_view bytes, Outbox& out) {
@@ -411,17 +452,19 @@ Verdict SessionRewriter::on_error(std::string_view bytes, Outbox& out) {
   Pending& head = pending_.front();
   Verdict verdict = Verdict::forward;
   const bool refused = head.refusal.has_value();
+  (void)bytes;
   if (refused) {
-    auto server = codec::decode_error_fields(bytes.substr(codec::header_size));
-    if (!server || server->sqlstate() != in_failed_transaction) {
-      std::string ours;
-      codec::encode_error_response(
-          codec::ErrorFields::make("ERROR", head.refusal->sqlstate, head.refusal->message, head.refusal->position), ours);
-      out.send(std::move(ours));
-      verdict = Verdict::replace;
-    }
+    // The placeholder fails while parsing, before any other check: the error is always ours to give.
+    std::string ours;
+    codec::encode_error_response(
+        codec::ErrorFields::make("ERROR", head.refusal->sqlstate, head.refusal->message, head.refusal->position), ours);
+    out.send(std::move(ours));
+    verdict = Verdict::replace;
     head.refusal.reset();
   }
+  // An error at Sync (a deferred constraint failing at the implicit commit) is answered by the
+  // ReadyForQuery that follows it; nothing after the Sync is skipped.
+  if (head.kind == Pending::Kind::sync) return verdict;
   if (head.kind != Pending::Kind::query && head.kind != Pending::Kind::function_call) {
     // Extended protocol: the server skips everything up to the next Sync.
     if (!refused) undo(head);
@@ -431,11 +474,31 @@ Verdict SessionRewriter::on_error(std::string_view bytes, Outbox& out) {
   return verdict;
 }
 
+void SessionRewriter::drop_copy_markers() {
+  while (!pending_.empty() && pending_.front().kind == Pending::Kind::copy_end) pending_.pop_front();
+}
+
+void SessionRewriter::on_copy_in_response() {
+  // Syncs the client sent after the COPY's Execute (libpq sends one at once) go unanswered
+  // until its CopyDone or CopyFail: forget them; later ones the client side will not record.
+  for (std::size_t i = 1; i < pending_.size();) {
+    const auto kind = pending_[i].kind;
+    if (kind == Pending::Kind::copy_end) {
+      pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+    if (kind == Pending::Kind::sync) pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+    else ++i;
+  }
+  copy_in_ = true;
+}
+
 void SessionRewriter::on_parameter_status(std::string_view body) {
   codec::Reader r(body);
   auto name = r.cstring();
   auto value = name ? r.cstring() : std::nullopt;
   if (value && *name == "standard_conforming_strings") nonstandard_strings_ = *value != "on";
+  if (value && *name == "client_encoding") unsafe_encoding_ = ascii_unsafe_encoding(*value);
 }
 
 Verdict SessionRewriter::on_ready(std::string_view body) {

@@ -74,14 +74,18 @@ class SessionRewriter {
 
   /// A message sent upstream that the server will answer, in order.
   struct Pending {
-    enum class Kind { query, function_call, parse, bind, describe, execute, close, sync } kind = Kind::query;
+    enum class Kind {
+      query, function_call, parse, bind, describe, execute, close, sync,
+      copy_end,  ///< not a message with an answer: where the client ended a COPY FROM STDIN
+    } kind = Kind::query;
     bool injected = false;                 ///< sent by the proxy: its answer is not forwarded
     std::optional<parser::Error> refusal;  ///< the proxy refused it: report this instead of the server's error
     std::vector<Effect> effects;           ///< query: per statement
     EffectPtr effect;                      ///< execute: its portal's
     std::size_t next = 0;                  ///< query: statements completed so far
-    std::string statement;                 ///< parse: the name, to undo if the server rejects it
-    std::unique_ptr<Prepared> replaced;    ///< parse: what that name meant before
+    std::string statement;                 ///< parse, close: the client's name, to undo if the server rejects it
+    std::unique_ptr<Prepared> replaced;    ///< parse, close: what that name meant before
+    std::string variant_key;               ///< injected parse of a variant: its key, to forget it on failure
   };
 
   class ClientSide final : public MessageHandler {
@@ -116,6 +120,9 @@ class SessionRewriter {
   Verdict on_error(std::string_view bytes, Outbox& out);
   Verdict on_ready(std::string_view body);
   void on_parameter_status(std::string_view body);
+  void on_copy_in_response();
+  /// Copy-end markers at the head answer nothing: drop them before matching an answer.
+  void drop_copy_markers();
   /// Pops the oldest pending entry if it is of `kind`; returns whether its answer is forwarded.
   bool complete(Pending::Kind kind);
 
@@ -160,6 +167,10 @@ class SessionRewriter {
   // The engine reads string literals as PostgreSQL does with standard_conforming_strings on; while
   // the server reports it off, statements are refused rather than possibly misread.
   bool nonstandard_strings_ = false;
+  // Likewise for client encodings whose multibyte characters may contain ASCII bytes (SJIS, BIG5…).
+  bool unsafe_encoding_ = false;
+  // The server is in COPY FROM STDIN: it ignores Sync until the client's CopyDone or CopyFail.
+  bool copy_in_ = false;
 };
 
 }  // namespace pgsoftdelete::proxy

@@ -33,11 +33,11 @@ std::vector<StatementFacts> statement_facts(std::string_view sql) {
   return facts;
 }
 
-bool only_sets_standard_conforming_strings(std::string_view sql) {
+bool only_sets(std::string_view sql, std::string_view name) {
   auto tree = parser::parse(sql);
   if (!tree || tree->result.stmts_size() != 1) return false;
   const auto& stmt = tree->result.stmts(0).stmt();
-  return stmt.has_variable_set_stmt() && stmt.variable_set_stmt().name() == "standard_conforming_strings";
+  return stmt.has_variable_set_stmt() && stmt.variable_set_stmt().name() == name;
 }
 
 }  // namespace pgsoftdelete::proxy

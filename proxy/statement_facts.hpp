@@ -25,7 +25,7 @@ struct StatementFacts {
 /// One entry per statement of `sql`; empty when it does not parse (the server refuses it too).
 std::vector<StatementFacts> statement_facts(std::string_view sql);
 
-/// True when `sql` is one SET or RESET of standard_conforming_strings and nothing else.
-bool only_sets_standard_conforming_strings(std::string_view sql);
+/// True when `sql` is one SET or RESET of the setting `name` and nothing else.
+bool only_sets(std::string_view sql, std::string_view name);
 
 }  // namespace pgsoftdelete::proxy

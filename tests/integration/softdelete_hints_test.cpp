@@ -182,3 +182,18 @@ TEST_CASE("users the rules file does not allow get 42501 and change nothing") {
   REQUIRE(admin.exec("SET pgsoftdelete.skip = '*'").ok());
   CHECK(humans(admin) == "5");
 }
+
+TEST_CASE("a variant that failed to prepare in an aborted transaction is prepared again later") {
+  auto c = seeded_connection();
+  Result prep(PQprepare(c.get(), "q", "SELECT count(*) FROM humans", 0, nullptr));
+  REQUIRE(prep.ok());
+  REQUIRE(c.exec("SET pgsoftdelete.skip = '*'").ok());
+  REQUIRE(c.exec("BEGIN").ok());
+  CHECK(c.exec("SELECT 1/0").sqlstate() == "22012");
+  Result failed(PQexecPrepared(c.get(), "q", 0, nullptr, nullptr, nullptr, 0));
+  CHECK(failed.sqlstate() == "25P02");
+  REQUIRE(c.exec("ROLLBACK").ok());
+  Result again(PQexecPrepared(c.get(), "q", 0, nullptr, nullptr, nullptr, 0));
+  REQUIRE_MESSAGE(again.ok(), again.error());
+  CHECK(again.value() == "5");
+}

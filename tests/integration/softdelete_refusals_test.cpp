@@ -90,3 +90,15 @@ TEST_CASE("with standard_conforming_strings off, statements are refused until it
   REQUIRE(off.ok());
   CHECK(off.exec("SELECT count(*) FROM humans").sqlstate() == "0A000");
 }
+
+TEST_CASE("a client encoding that can hide quotes in multibyte characters is refused until changed") {
+  auto c = seeded_connection();
+  REQUIRE(c.exec("SET client_encoding = 'SJIS'").ok());
+  auto r = c.exec("SELECT count(*) FROM humans");
+  CHECK(r.sqlstate() == "0A000");
+  CHECK(r.error().find("client_encoding") != std::string::npos);
+  REQUIRE(c.exec("SET client_encoding = 'UTF8'").ok());
+  CHECK(c.scalar("SELECT count(*) FROM humans") == "3");
+  REQUIRE(c.exec("SET client_encoding = 'LATIN1'").ok());  // single-byte: safe
+  CHECK(c.scalar("SELECT count(*) FROM humans") == "3");
+}

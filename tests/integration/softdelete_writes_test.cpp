@@ -98,3 +98,43 @@ TEST_CASE("SQL-level PREPARE and EXECUTE of a DELETE") {
   CHECK(c.exec("PREPARE upd AS UPDATE humans SET name = name WHERE id = 1").ok());
   CHECK(c.exec("EXECUTE upd").tag() == "UPDATE 1");
 }
+
+TEST_CASE("COPY FROM STDIN in the extended protocol keeps later answers matched to their statements") {
+  auto c = seeded_connection();
+  // libpq sends Sync right after the COPY's Execute; the server ignores it until CopyDone.
+  Result start(PQexecParams(c.get(), "COPY aliens (id, name) FROM STDIN", 0, nullptr, nullptr, nullptr, nullptr, 0));
+  REQUIRE(start.status() == PGRES_COPY_IN);
+  const std::string rows = "10\tNew\n11\tNewer\n";
+  REQUIRE(PQputCopyData(c.get(), rows.data(), static_cast<int>(rows.size())) == 1);
+  REQUIRE(PQputCopyEnd(c.get(), nullptr) == 1);
+  Result done(PQgetResult(c.get()));
+  CHECK(done.tag() == "COPY 2");
+  while (PGresult* more = PQgetResult(c.get())) PQclear(more);
+  CHECK(c.exec("DELETE FROM aliens WHERE id = 10").tag() == "DELETE 1");
+  REQUIRE(c.exec("SET pgsoftdelete.skip = 'aliens'").ok());
+  CHECK(c.scalar("SELECT count(*) FROM aliens") == "7");
+  REQUIRE(c.exec("RESET pgsoftdelete.skip").ok());
+  CHECK(c.scalar("SELECT count(*) FROM aliens") == "4");
+}
+
+TEST_CASE("an error at Sync (a deferred constraint) does not swallow the next batch's answers") {
+  auto c = seeded_connection();
+  cluster().sql("DROP TABLE IF EXISTS deferred_ref; CREATE TABLE deferred_ref (id int PRIMARY KEY, "
+                "ref int REFERENCES deferred_ref (id) DEFERRABLE INITIALLY DEFERRED)");
+  REQUIRE(PQenterPipelineMode(c.get()) == 1);
+  REQUIRE(PQsendQueryParams(c.get(), "INSERT INTO deferred_ref VALUES (1, 99)", 0, nullptr, nullptr, nullptr, nullptr, 0));
+  REQUIRE(PQpipelineSync(c.get()) == 1);
+  REQUIRE(PQsendQueryParams(c.get(), "DELETE FROM humans WHERE id = 1", 0, nullptr, nullptr, nullptr, nullptr, 0));
+  REQUIRE(PQpipelineSync(c.get()) == 1);
+  std::vector<std::string> seen;
+  for (int i = 0; i < 8 && seen.size() < 5; ++i) {
+    PGresult* r = PQgetResult(c.get());
+    if (r == nullptr) continue;
+    Result result(r);
+    if (result.status() == PGRES_PIPELINE_SYNC) seen.push_back("sync");
+    else if (result.ok()) seen.push_back(result.tag());
+    else seen.push_back("error " + result.sqlstate());
+  }
+  REQUIRE(PQexitPipelineMode(c.get()) == 1);
+  CHECK(seen == std::vector<std::string>{"INSERT 0 1", "error 23503", "sync", "DELETE 1", "sync"});
+}
