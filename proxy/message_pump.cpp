@@ -50,14 +50,16 @@ void MessagePump::make_room(std::size_t needed) {
 awaitable<PumpEnd> MessagePump::run() {
   PumpEnd end;
   std::size_t needed = codec::header_size;
+  bool held = false;  // stopped framing at a hold: frame what is buffered before reading again
   for (;;) {
     if (begin_ + needed > buffer_.size() || end_ == buffer_.size() ||
         (begin_ == end_ && buffer_.size() > default_buffer))
       make_room(needed);
     error_code ec;
     std::size_t n = 0;
-    if (!stop_requested_)
+    if (!stop_requested_ && !held)
       n = co_await from_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_), no_throw(ec));
+    held = false;
     if (stop_requested_) {
       end.kind = PumpEnd::Kind::stopped;
       break;
@@ -103,6 +105,10 @@ awaitable<PumpEnd> MessagePump::run() {
       begin_ += step.size;
       needed = codec::header_size;
       if (stop) break;
+      if (step.kind == Step::Kind::message && handler_.holding()) {
+        held = true;
+        break;
+      }
     }
     // Whatever was framed before a malformed message still goes out: it was valid.
     if (auto write_ec = co_await flush(); write_ec) {
@@ -114,6 +120,10 @@ awaitable<PumpEnd> MessagePump::run() {
     if (stop) {
       end.kind = PumpEnd::Kind::stopped;
       break;
+    }
+    if (held) {
+      co_await handler_.until_released();
+      held = begin_ != end_;  // frame the rest of what was read before reading more
     }
     if (begin_ == end_) begin_ = end_ = 0;
   }

@@ -41,6 +41,10 @@ class MessageHandler {
   [[nodiscard]] virtual codec::StreamFramer::TypeSet inspected() const = 0;
   /// Decides about one whole message (`bytes` includes the header).
   virtual Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) = 0;
+  /// True after a message whose answer must come back before the next message is decided (a SET
+  /// of a hint, a COMMIT): the pump then sends what it has and waits for until_released().
+  [[nodiscard]] virtual bool holding() const { return false; }
+  virtual awaitable<void> until_released() { co_return; }
 };
 
 /// Why a pump ended.

@@ -351,7 +351,8 @@ awaitable<void> Session::relay() {
   ClientHandler plain_client;
   ServerHandler plain_server;
   std::optional<SessionRewriter> rewriter;
-  if (runtime_->current()->engine) rewriter.emplace(*runtime_, *metrics_, user_, id_, startup_hints_);
+  if (runtime_->current()->engine)
+    rewriter.emplace(client_.get_executor(), *runtime_, *metrics_, user_, id_, startup_hints_);
   MessageHandler& client_handler = rewriter ? rewriter->client_side() : plain_client;
   ReadyTap server_handler(*this, rewriter ? rewriter->server_side() : plain_server);
   MessagePump client_pump(client_io_, upstream_writer_, config_->max_message_size, client_handler);
@@ -359,7 +360,10 @@ awaitable<void> Session::relay() {
   client_pump_ = &client_pump;
   server_pump_ = &server_pump;
   if (shutting_down_) server_pump.request_stop();  // asked while connecting
-  co_await run_both(client_to_server(client_pump), server_to_client(server_pump), [this] { close_both(); });
+  co_await run_both(client_to_server(client_pump), server_to_client(server_pump), [this, &rewriter] {
+    close_both();
+    if (rewriter) rewriter->release();  // a client direction held at a barrier must end too
+  });
   client_pump_ = server_pump_ = nullptr;
 }
 

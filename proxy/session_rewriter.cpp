@@ -30,10 +30,61 @@ bool ascii_unsafe_encoding(std::string_view e) {
 
 }  // namespace
 
-SessionRewriter::SessionRewriter(const RuntimeHolder& runtime, Metrics& metrics, std::string user,
-                                 std::uint64_t session_id, rules::Hints startup_hints)
-    : runtime_(runtime), metrics_(metrics), user_(std::move(user)), id_(session_id), hints_(std::move(startup_hints)) {
+SessionRewriter::SessionRewriter(asio::any_io_executor executor, const RuntimeHolder& runtime, Metrics& metrics,
+                                 std::string user, std::uint64_t session_id, rules::Hints startup_hints)
+    : runtime_(runtime),
+      metrics_(metrics),
+      user_(std::move(user)),
+      id_(session_id),
+      hints_(std::move(startup_hints)),
+      barrier_(executor) {
+  barrier_.expires_at(asio::steady_timer::time_point::max());
   refresh();
+}
+
+awaitable<void> SessionRewriter::ClientSide::until_released() {
+  while (s_.holding_) {
+    error_code ec;  // cancelled by release()
+    co_await s_.barrier_.async_wait(no_throw(ec));
+  }
+}
+
+void SessionRewriter::pop_front() {
+  const bool barrier = pending_.front().barrier;
+  pending_.pop_front();
+  if (barrier) release();
+}
+
+bool SessionRewriter::needs_barrier(const Effect* e) const {
+  if (e == nullptr) return false;
+  using K = StatementFacts::Kind;
+  // Hint settings, and transaction ends that may undo them.
+  return e->hint.has_value() ||
+         ((hints_.changed_in_transaction() || !hints_.effective().empty()) &&
+          (e->facts.kind == K::commit || e->facts.kind == K::rollback || e->facts.kind == K::rollback_to ||
+           !e->classified));
+}
+
+bool SessionRewriter::needs_barrier(const std::vector<Effect>& effects, std::string_view sql) const {
+  for (const auto& e : effects)
+    if (needs_barrier(&e)) return true;
+  return may_change_lexing(sql);
+}
+
+bool SessionRewriter::ends_transaction_midway(const std::vector<Effect>& effects) const {
+  using K = StatementFacts::Kind;
+  bool hints_change = hints_.changed_in_transaction();
+  for (std::size_t i = 0; i + 1 < effects.size(); ++i) {
+    hints_change = hints_change || effects[i].hint.has_value();
+    const auto kind = effects[i].facts.kind;
+    if (hints_change && (kind == K::commit || kind == K::rollback || kind == K::rollback_to)) return true;
+  }
+  return false;
+}
+
+void SessionRewriter::hold_for_last() {
+  pending_.back().barrier = true;
+  holding_ = true;
 }
 
 void SessionRewriter::refresh() {
@@ -61,7 +112,7 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
     case fe::parse: return s_.on_parse(bytes, out);
     case fe::bind: return s_.on_bind(body, out);
     case fe::close: return s_.on_close(bytes, out);
-    case fe::execute: return s_.on_execute(body);
+    case fe::execute: return s_.on_execute(body, out);
     case fe::describe: s_.pending_.push_back({.kind = Pending::Kind::describe}); return Verdict::forward;
     case fe::sync:
       // During COPY FROM STDIN the server ignores Sync: it will not answer it.
@@ -137,9 +188,15 @@ std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::Re
                              .prepared_delete = s.prepared_delete_to_update, .facts = {}});
     hint_settings = hint_settings || s.hint_setting.has_value();
   }
-  // Savepoint names and EXECUTE targets only matter while hints changed in this transaction or
-  // SQL-level prepared DELETEs exist; only then is the statement parsed for them.
-  if (hint_settings || hints_.changed_in_transaction() || !sql_prepared_deletes_.empty()) {
+  // Savepoint names, transaction ends and EXECUTE targets only matter while hints are in force or
+  // changed in this transaction, or SQL-level prepared DELETEs exist. Even then a string without
+  // any of their keywords needs no parse to know it has none.
+  if (hint_settings || hints_.changed_in_transaction() || !hints_.effective().empty() ||
+      !sql_prepared_deletes_.empty()) {
+    if (!may_be_session_control(sql)) {
+      for (auto& e : effects) e.classified = true;
+      return effects;
+    }
     auto facts = statement_facts(sql);
     if (effects.empty()) effects.resize(facts.size());
     if (facts.size() == effects.size())
@@ -185,7 +242,20 @@ Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
     refuse(result.error(), Pending::Kind::query, {}, out);
     return Verdict::replace;
   }
-  pending_.push_back({.kind = Pending::Kind::query, .effects = effects_of(*result, *sql)});
+  auto effects = effects_of(*result, *sql);
+  if (ends_transaction_midway(effects) && mode_ == Mode::enforce) {
+    // The engine rewrote the later statements under hints that this transaction end may undo.
+    parser::Error error{parser::sqlstate::feature_not_supported,
+                        "pgsoftdelete: a transaction end followed by more statements in the same query string, "
+                        "while pgsoftdelete hints change in the transaction; send them as separate queries",
+                        0};
+    metrics_.count_refusal(error.sqlstate);
+    spdlog::warn("s{} refused a simple-protocol statement: {} {}", id_, error.sqlstate, error.message);
+    refuse(error, Pending::Kind::query, {}, out);
+    return Verdict::replace;
+  }
+  pending_.push_back({.kind = Pending::Kind::query, .effects = std::move(effects)});
+  if (needs_barrier(pending_.back().effects, *sql)) hold_for_last();
   if (result->unchanged) return Verdict::forward;
   std::string bytes;
   codec::encode(codec::Query{std::move(result->sql)}, bytes);
@@ -315,14 +385,22 @@ Verdict SessionRewriter::on_close(std::string_view bytes, Outbox& out) {
   return Verdict::replace;
 }
 
-Verdict SessionRewriter::on_execute(std::string_view body) {
+Verdict SessionRewriter::on_execute(std::string_view body, Outbox& out) {
   Pending p{.kind = Pending::Kind::execute};
   codec::Reader reader(body);
   if (auto portal = reader.cstring()) {
     if (auto it = portals_.find(*portal); it != portals_.end()) p.effect = it->second;
   }
+  const bool barrier = needs_barrier(p.effect.get());
   pending_.push_back(std::move(p));
-  return Verdict::forward;
+  if (!barrier) return Verdict::forward;
+  // The server may keep the answer until a Sync or Flush the client has not sent yet: ask for it.
+  hold_for_last();
+  out.send(std::string(body.data() - codec::header_size, body.size() + codec::header_size));
+  std::string flush;
+  codec::encode_raw(fe::flush, "", flush);
+  out.send(std::move(flush));
+  return Verdict::replace;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,7 +442,7 @@ Verdict SessionRewriter::ServerSide::on_message(const codec::Header& header, std
 bool SessionRewriter::complete(Pending::Kind kind) {
   if (pending_.empty() || pending_.front().kind != kind) return true;  // not ours to judge
   const bool forward = !pending_.front().injected;
-  pending_.pop_front();
+  pop_front();
   return forward;
 }
 
@@ -375,7 +453,7 @@ void SessionRewriter::apply(const Effect& effect, std::string& tag) {
   }
   if (effect.hint) hints_.apply(*effect.hint);
   if (!effect.prepared_delete.empty() && tag == "PREPARE") sql_prepared_deletes_.insert(effect.prepared_delete);
-  if (tag == "COMMIT" || tag == "PREPARE TRANSACTION") {
+  if (tag == "COMMIT" || tag == "PREPARE TRANSACTION") {  // also END
     hints_.on_commit();
   } else if (tag == "ROLLBACK") {
     // ROLLBACK, ROLLBACK TO SAVEPOINT and COMMIT of a failed transaction all answer ROLLBACK.
@@ -430,7 +508,7 @@ Verdict SessionRewriter::on_command_complete(std::string_view body, Outbox& out)
       }
     }
   }
-  if (head.kind == Pending::Kind::execute) pending_.pop_front();
+  if (head.kind == Pending::Kind::execute) pop_front();
   return verdict;
 }
 
@@ -468,14 +546,14 @@ Verdict SessionRewriter::on_error(std::string_view bytes, Outbox& out) {
   if (head.kind != Pending::Kind::query && head.kind != Pending::Kind::function_call) {
     // Extended protocol: the server skips everything up to the next Sync.
     if (!refused) undo(head);
-    pending_.pop_front();
+    pop_front();
     discarding_ = true;
   }
   return verdict;
 }
 
 void SessionRewriter::drop_copy_markers() {
-  while (!pending_.empty() && pending_.front().kind == Pending::Kind::copy_end) pending_.pop_front();
+  while (!pending_.empty() && pending_.front().kind == Pending::Kind::copy_end) pop_front();
 }
 
 void SessionRewriter::on_copy_in_response() {
@@ -507,14 +585,14 @@ Verdict SessionRewriter::on_ready(std::string_view body) {
     while (!pending_.empty()) {
       const bool sync = pending_.front().kind == Pending::Kind::sync;
       if (!sync) undo(pending_.front());
-      pending_.pop_front();
+      pop_front();
       if (sync) break;
     }
     discarding_ = false;
   } else if (!pending_.empty()) {
     const auto kind = pending_.front().kind;
     if (kind == Pending::Kind::sync || kind == Pending::Kind::query || kind == Pending::Kind::function_call)
-      pending_.pop_front();
+      pop_front();
   }
   const char status = body.empty() ? codec::transaction_status::idle : body[0];
   if (pending_rollback_) {

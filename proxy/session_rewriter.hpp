@@ -27,8 +27,14 @@ namespace pgsoftdelete::proxy {
 
 class SessionRewriter {
  public:
-  SessionRewriter(const RuntimeHolder& runtime, Metrics& metrics, std::string user, std::uint64_t session_id,
-                  rules::Hints startup_hints);
+  SessionRewriter(asio::any_io_executor executor, const RuntimeHolder& runtime, Metrics& metrics, std::string user,
+                  std::uint64_t session_id, rules::Hints startup_hints);
+
+  /// Lets a held client direction go on (the session is ending).
+  void release() {
+    holding_ = false;
+    barrier_.cancel();
+  }
 
   /// Client to server.
   MessageHandler& client_side() { return client_side_; }
@@ -86,6 +92,7 @@ class SessionRewriter {
     std::string statement;                 ///< parse, close: the client's name, to undo if the server rejects it
     std::unique_ptr<Prepared> replaced;    ///< parse, close: what that name meant before
     std::string variant_key;               ///< injected parse of a variant: its key, to forget it on failure
+    bool barrier = false;                  ///< the client direction waits for this answer
   };
 
   class ClientSide final : public MessageHandler {
@@ -93,6 +100,8 @@ class SessionRewriter {
     explicit ClientSide(SessionRewriter& s) : s_(s) {}
     [[nodiscard]] codec::StreamFramer::TypeSet inspected() const override;
     Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override;
+    [[nodiscard]] bool holding() const override { return s_.holding_; }
+    awaitable<void> until_released() override;
 
    private:
     SessionRewriter& s_;
@@ -113,7 +122,7 @@ class SessionRewriter {
   Verdict on_parse(std::string_view bytes, Outbox& out);
   Verdict on_bind(std::string_view body, Outbox& out);
   Verdict on_close(std::string_view bytes, Outbox& out);
-  Verdict on_execute(std::string_view body);
+  Verdict on_execute(std::string_view body, Outbox& out);
 
   // Server messages.
   Verdict on_command_complete(std::string_view body, Outbox& out);
@@ -121,6 +130,16 @@ class SessionRewriter {
   Verdict on_ready(std::string_view body);
   void on_parameter_status(std::string_view body);
   void on_copy_in_response();
+  /// Removes the oldest pending entry, releasing the client direction if it waited for it.
+  void pop_front();
+  /// Whether the statements a message carries change what later statements mean (hints, or how
+  /// text is read): then nothing after it is rewritten before its answer is back.
+  bool needs_barrier(const std::vector<Effect>& effects, std::string_view sql) const;
+  bool needs_barrier(const Effect* effect) const;
+  void hold_for_last();
+  /// A COMMIT/ROLLBACK [TO] before the last statement of a string, while hints change in the
+  /// transaction: the statements after it would be rewritten under the wrong hints.
+  bool ends_transaction_midway(const std::vector<Effect>& effects) const;
   /// Copy-end markers at the head answer nothing: drop them before matching an answer.
   void drop_copy_markers();
   /// Pops the oldest pending entry if it is of `kind`; returns whether its answer is forwarded.
@@ -171,6 +190,9 @@ class SessionRewriter {
   bool unsafe_encoding_ = false;
   // The server is in COPY FROM STDIN: it ignores Sync until the client's CopyDone or CopyFail.
   bool copy_in_ = false;
+  // Barrier: the client direction waits until the answer of a hint-changing message is back.
+  asio::steady_timer barrier_;
+  bool holding_ = false;
 };
 
 }  // namespace pgsoftdelete::proxy

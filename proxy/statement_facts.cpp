@@ -3,6 +3,9 @@
 
 #include "parser/parse.hpp"
 
+#include <cctype>
+#include <string>
+
 namespace pgsoftdelete::proxy {
 
 std::vector<StatementFacts> statement_facts(std::string_view sql) {
@@ -19,6 +22,9 @@ std::vector<StatementFacts> statement_facts(std::string_view sql) {
         case pg_query::TRANS_STMT_SAVEPOINT: f.kind = StatementFacts::Kind::savepoint; break;
         case pg_query::TRANS_STMT_RELEASE: f.kind = StatementFacts::Kind::release; break;
         case pg_query::TRANS_STMT_ROLLBACK_TO: f.kind = StatementFacts::Kind::rollback_to; break;
+        case pg_query::TRANS_STMT_COMMIT:
+        case pg_query::TRANS_STMT_PREPARE: f.kind = StatementFacts::Kind::commit; break;
+        case pg_query::TRANS_STMT_ROLLBACK: f.kind = StatementFacts::Kind::rollback; break;
         default: break;
       }
     } else if (stmt.has_execute_stmt()) {
@@ -31,6 +37,31 @@ std::vector<StatementFacts> statement_facts(std::string_view sql) {
     facts.push_back(std::move(f));
   }
   return facts;
+}
+
+bool may_change_lexing(std::string_view sql) {
+  // Each name has an underscore: look around each one, case-insensitively.
+  const auto matches_at = [&](std::size_t start, std::string_view word) {
+    if (start > sql.size() || sql.size() - start < word.size()) return false;
+    for (std::size_t i = 0; i < word.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(sql[start + i])) != word[i]) return false;
+    return true;
+  };
+  for (auto at = sql.find('_'); at != std::string_view::npos; at = sql.find('_', at + 1)) {
+    if (matches_at(at, "_encoding") || matches_at(at, "_conforming") || (at >= 3 && matches_at(at - 3, "set_config")))
+      return true;
+  }
+  return false;
+}
+
+bool may_be_session_control(std::string_view sql) {
+  constexpr std::string_view words[] = {"commit", "rollback", "abort", "end", "savepoint", "release",
+                                        "prepare", "execute", "deallocate", "begin", "start"};
+  std::string lower(sql);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto w : words)
+    if (lower.find(w) != std::string::npos) return true;
+  return false;
 }
 
 bool only_sets(std::string_view sql, std::string_view name) {

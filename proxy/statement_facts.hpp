@@ -18,12 +18,22 @@ struct StatementFacts {
     execute,         ///< EXECUTE name
     deallocate,      ///< DEALLOCATE name
     deallocate_all,  ///< DEALLOCATE ALL
+    commit,          ///< COMMIT, END, PREPARE TRANSACTION
+    rollback,        ///< ROLLBACK, ABORT
   } kind = Kind::other;
   std::string name;  ///< as PostgreSQL folds it
 };
 
 /// One entry per statement of `sql`; empty when it does not parse (the server refuses it too).
 std::vector<StatementFacts> statement_facts(std::string_view sql);
+
+/// True when `sql` may change how the engine must read text: it names standard_conforming_strings,
+/// client_encoding or set_config. A cheap scan, no parse; it may say yes wrongly, never no wrongly.
+bool may_change_lexing(std::string_view sql);
+
+/// True when `sql` may hold a statement with facts: a transaction or savepoint command, EXECUTE or
+/// DEALLOCATE. A cheap keyword scan; it may say yes wrongly, never no wrongly.
+bool may_be_session_control(std::string_view sql);
 
 /// True when `sql` is one SET or RESET of the setting `name` and nothing else.
 bool only_sets(std::string_view sql, std::string_view name);
