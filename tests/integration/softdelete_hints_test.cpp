@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include "softdelete_support.hpp"
+#include "support/raw_client.hpp"
+#include "support/wire.hpp"
 
 using namespace pgsoftdelete::test;
 
@@ -196,4 +198,53 @@ TEST_CASE("a variant that failed to prepare in an aborted transaction is prepare
   Result again(PQexecPrepared(c.get(), "q", 0, nullptr, nullptr, nullptr, 0));
   REQUIRE_MESSAGE(again.ok(), again.error());
   CHECK(again.value() == "5");
+}
+
+namespace {
+
+/// The first DataRow's first value of each result, until `results` ReadyForQuery messages.
+std::vector<std::string> first_values(RawClient& c, int results) {
+  std::vector<std::string> values;
+  for (auto m = c.read(); m; m = c.read()) {
+    if (m->type == 'D') {
+      const auto length = pgsoftdelete::proxy::codec::read_u32(std::string_view(m->body).substr(2));
+      values.push_back(m->body.substr(6, length));
+    } else if (m->type == 'E') {
+      values.push_back("error " + sqlstate_of(*m));
+    } else if (m->type == 'Z' && --results == 0) {
+      break;
+    }
+  }
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("statements pipelined behind a hint change are rewritten under the new hints") {
+  reset_seed();
+  RawClient c(rules_proxy().port());
+  REQUIRE(c.startup());
+  c.send(wire::query("SET pgsoftdelete.skip = 'humans'") + wire::query("SELECT count(*) FROM humans") +
+         wire::query("RESET pgsoftdelete.skip") + wire::query("SELECT count(*) FROM humans"));
+  CHECK(first_values(c, 4) == std::vector<std::string>{"5", "3"});
+  // In the extended protocol, with no Sync until the end.
+  c.send(wire::parse("", "SET pgsoftdelete.skip = 'humans'") + wire::bind("", "", {}) + wire::execute("", 0) +
+         wire::parse("", "SELECT count(*) FROM humans") + wire::bind("", "", {}) + wire::execute("", 0) +
+         wire::parse("", "RESET pgsoftdelete.skip") + wire::bind("", "", {}) + wire::execute("", 0) +
+         wire::parse("", "SELECT count(*) FROM humans") + wire::bind("", "", {}) + wire::execute("", 0) +
+         wire::sync());
+  CHECK(first_values(c, 1) == std::vector<std::string>{"5", "3"});
+}
+
+TEST_CASE("a transaction end in the middle of a string, while hints change, is refused") {
+  auto c = seeded_connection();
+  REQUIRE(c.exec("BEGIN").ok());
+  REQUIRE(c.exec("SET LOCAL pgsoftdelete.skip = 'humans'").ok());
+  auto r = c.exec("COMMIT; SELECT name FROM humans WHERE is_deleted");
+  CHECK(r.sqlstate() == "0A000");
+  REQUIRE(c.exec("ROLLBACK").ok());
+  CHECK(humans(c) == "3");
+  // At the end of a string it is fine.
+  REQUIRE(c.exec("BEGIN; SET LOCAL pgsoftdelete.skip = 'humans'; COMMIT").ok());
+  CHECK(humans(c) == "3");
 }
