@@ -192,7 +192,7 @@ std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::Re
   // changed in this transaction, or SQL-level prepared DELETEs exist. Even then a string without
   // any of their keywords needs no parse to know it has none.
   if (hint_settings || hints_.changed_in_transaction() || !hints_.effective().empty() ||
-      !sql_prepared_deletes_.empty()) {
+      !sql_prepared_deletes_.empty() || !sql_prepared_hints_.empty()) {
     if (!may_be_session_control(sql)) {
       for (auto& e : effects) e.classified = true;
       return effects;
@@ -243,6 +243,23 @@ Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
     return Verdict::replace;
   }
   auto effects = effects_of(*result, *sql);
+  if (mode_ == Mode::enforce) {
+    for (const auto& e : effects) {
+      if (e.facts.kind != StatementFacts::Kind::execute) continue;
+      auto it = sql_prepared_hints_.find(e.facts.name);
+      const std::string& prepared_under = it == sql_prepared_hints_.end() ? std::string() : it->second;
+      if (it != sql_prepared_hints_.end() && prepared_under != hints_.key()) {
+        parser::Error error{parser::sqlstate::feature_not_supported,
+                            "pgsoftdelete: prepared statement \"" + e.facts.name +
+                                "\" was prepared under other pgsoftdelete hints; PREPARE it again",
+                            0};
+        metrics_.count_refusal(error.sqlstate);
+        spdlog::warn("s{} refused a simple-protocol statement: {} {}", id_, error.sqlstate, error.message);
+        refuse(error, Pending::Kind::query, {}, out);
+        return Verdict::replace;
+      }
+    }
+  }
   if (ends_transaction_midway(effects) && mode_ == Mode::enforce) {
     // The engine rewrote the later statements under hints that this transaction end may undo.
     parser::Error error{parser::sqlstate::feature_not_supported,
@@ -453,6 +470,10 @@ void SessionRewriter::apply(const Effect& effect, std::string& tag) {
   }
   if (effect.hint) hints_.apply(*effect.hint);
   if (!effect.prepared_delete.empty() && tag == "PREPARE") sql_prepared_deletes_.insert(effect.prepared_delete);
+  if (effect.facts.kind == Facts::prepare && tag == "PREPARE") {
+    if (hints_.effective().empty()) sql_prepared_hints_.erase(effect.facts.name);
+    else sql_prepared_hints_[effect.facts.name] = hints_.key();
+  }
   if (tag == "COMMIT" || tag == "PREPARE TRANSACTION") {  // also END
     hints_.on_commit();
   } else if (tag == "ROLLBACK") {
@@ -467,6 +488,7 @@ void SessionRewriter::apply(const Effect& effect, std::string& tag) {
   } else if (tag == "DEALLOCATE") {
     if (effect.facts.kind == Facts::deallocate) {
       sql_prepared_deletes_.erase(effect.facts.name);
+      sql_prepared_hints_.erase(effect.facts.name);
       statements_.erase(effect.facts.name);
     }
   } else if (tag == "DEALLOCATE ALL" || tag == "DISCARD ALL") {
@@ -483,6 +505,7 @@ Verdict SessionRewriter::on_command_complete(std::string_view body, Outbox& out)
   // prepared statement on the server, variants included.
   if (body == std::string_view("DEALLOCATE ALL\0", 15) || body == std::string_view("DISCARD ALL\0", 12)) {
     sql_prepared_deletes_.clear();
+    sql_prepared_hints_.clear();
     statements_.clear();
     portals_.clear();
   }

@@ -182,6 +182,9 @@ class SessionRewriter {
   NameMap<Prepared> statements_;
   NameMap<EffectPtr> portals_;
   std::unordered_set<std::string> sql_prepared_deletes_;
+  // SQL-level PREPAREs made while hints were in force, with the hints' key: their EXECUTE under
+  // other hints is refused, since the statement was rewritten for those.
+  std::unordered_map<std::string, std::string> sql_prepared_hints_;
   std::uint64_t next_variant_ = 0;
   // The engine reads string literals as PostgreSQL does with standard_conforming_strings on; while
   // the server reports it off, statements are refused rather than possibly misread.

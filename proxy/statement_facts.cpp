@@ -30,6 +30,9 @@ std::vector<StatementFacts> statement_facts(std::string_view sql) {
     } else if (stmt.has_execute_stmt()) {
       f.kind = StatementFacts::Kind::execute;
       f.name = stmt.execute_stmt().name();
+    } else if (stmt.has_prepare_stmt()) {
+      f.kind = StatementFacts::Kind::prepare;
+      f.name = stmt.prepare_stmt().name();
     } else if (stmt.has_deallocate_stmt()) {
       f.name = stmt.deallocate_stmt().name();
       f.kind = f.name.empty() ? StatementFacts::Kind::deallocate_all : StatementFacts::Kind::deallocate;

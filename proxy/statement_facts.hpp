@@ -18,6 +18,7 @@ struct StatementFacts {
     execute,         ///< EXECUTE name
     deallocate,      ///< DEALLOCATE name
     deallocate_all,  ///< DEALLOCATE ALL
+    prepare,         ///< PREPARE name AS …
     commit,          ///< COMMIT, END, PREPARE TRANSACTION
     rollback,        ///< ROLLBACK, ABORT
   } kind = Kind::other;

@@ -248,3 +248,15 @@ TEST_CASE("a transaction end in the middle of a string, while hints change, is r
   REQUIRE(c.exec("BEGIN; SET LOCAL pgsoftdelete.skip = 'humans'; COMMIT").ok());
   CHECK(humans(c) == "3");
 }
+
+TEST_CASE("an SQL-level PREPARE made under hints is refused when executed under others") {
+  auto c = seeded_connection();
+  REQUIRE(c.exec("SET pgsoftdelete.skip = 'humans'").ok());
+  REQUIRE(c.exec("PREPARE everyone AS SELECT count(*) FROM humans").ok());
+  CHECK(c.scalar("EXECUTE everyone") == "5");
+  REQUIRE(c.exec("RESET pgsoftdelete.skip").ok());
+  CHECK(c.exec("EXECUTE everyone").sqlstate() == "0A000");
+  REQUIRE(c.exec("DEALLOCATE everyone").ok());
+  REQUIRE(c.exec("PREPARE everyone AS SELECT count(*) FROM humans").ok());
+  CHECK(c.scalar("EXECUTE everyone") == "3");
+}
