@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Prints bench/run.sh's tables (Markdown) from its raw results.
+
+usage: report.py RESULTS_TSV [--engine JSON | --engine-note TEXT] [--rss FILE ...]
+
+RESULTS_TSV: one pgbench run a line: round mode clients target tps latency_ms [others_pct [others_before_pct]]
+             (others: share of all CPUs used by processes other than the benchmark's, during the run)
+--engine:    Google Benchmark JSON written with --benchmark_repetitions and aggregates
+--rss:       label:file, file holding idle_conns.py's line `before after n per_conn`
+"""
+import argparse
+import json
+import statistics
+from collections import defaultdict
+
+TARGETS = ["direct", "pgbouncer", "pgsoftdelete"]
+MODES = ["simple", "extended", "prepared"]
+# The issue's targets.
+ADDED_LATENCY_RATIO_MAX = 0.60
+TPS_OVER_BOUNCER_MIN = 1.15
+TPS_OVER_DIRECT_MIN = 0.85
+RSS_PER_CONN_MAX_KIB = 64.0
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--engine")
+    ap.add_argument("--engine-note")
+    ap.add_argument("--rss", action="append", default=[])
+    a = ap.parse_args()
+
+    # runs[(mode, clients, target)] = {round: (tps, lat_ms)}
+    runs = defaultdict(dict)
+    others = []
+    with open(a.results) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            rnd, mode, clients, target, tps, lat, *rest = line.split()
+            runs[(mode, int(clients), target)][int(rnd)] = (float(tps), float(lat))
+            if rest:
+                others.append(float(rest[0]))
+    client_counts = sorted({k[1] for k in runs})
+    rounds = sorted({r for v in runs.values() for r in v})
+
+    def med(mode, c, t, i):
+        vals = [v[i] for v in runs[(mode, c, t)].values()]
+        return statistics.median(vals) if vals else float("nan")
+
+    print(f"### pgbench -S: medians over {len(rounds)} round(s)\n")
+    print("| mode | clients | direct TPS | PgBouncer TPS | pgsoftdelete TPS "
+          "| direct lat ms | PgBouncer lat ms | pgsoftdelete lat ms | pgsd/direct TPS | pgsd/PgBouncer TPS |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for mode in MODES:
+        for c in client_counts:
+            if (mode, c, "direct") not in runs:
+                continue
+            tps = {t: med(mode, c, t, 0) for t in TARGETS}
+            lat = {t: med(mode, c, t, 1) for t in TARGETS}
+            print(f"| {mode} | {c} | {tps['direct']:.0f} | {tps['pgbouncer']:.0f} | {tps['pgsoftdelete']:.0f} "
+                  f"| {lat['direct']:.3f} | {lat['pgbouncer']:.3f} | {lat['pgsoftdelete']:.3f} "
+                  f"| {tps['pgsoftdelete'] / tps['direct']:.2f} | {tps['pgsoftdelete'] / tps['pgbouncer']:.2f} |")
+
+    if 1 in client_counts:
+        print("\n### 1 client: added latency per round trip over direct "
+              "(median of the per-round differences of mean latency)\n")
+        print(f"| mode | PgBouncer +µs | pgsoftdelete +µs | pgsd/PgBouncer | target ≤ {ADDED_LATENCY_RATIO_MAX:.2f} |")
+        print("|---|---:|---:|---:|---|")
+        for mode in MODES:
+            d = runs.get((mode, 1, "direct"))
+            if not d:
+                continue
+            added = {}
+            for t in ("pgbouncer", "pgsoftdelete"):
+                diffs = [(runs[(mode, 1, t)][r][1] - d[r][1]) * 1000.0
+                         for r in d if r in runs[(mode, 1, t)]]
+                added[t] = statistics.median(diffs)
+            ratio = added["pgsoftdelete"] / added["pgbouncer"] if added["pgbouncer"] > 0 else float("inf")
+            print(f"| {mode} | {added['pgbouncer']:.1f} | {added['pgsoftdelete']:.1f} | {ratio:.2f} "
+                  f"| {verdict(ratio <= ADDED_LATENCY_RATIO_MAX)} |")
+
+    multi = [c for c in client_counts if c > 1]
+    for c in multi:
+        print(f"\n### {c} clients: targets\n")
+        print(f"| mode | pgsd/PgBouncer TPS (≥ {TPS_OVER_BOUNCER_MIN}) | pgsd/direct TPS (≥ {TPS_OVER_DIRECT_MIN}) "
+              "| PgBouncer/direct TPS |")
+        print("|---|---|---|---:|")
+        for mode in MODES:
+            if (mode, c, "direct") not in runs:
+                continue
+            tps = {t: med(mode, c, t, 0) for t in TARGETS}
+            rb = tps["pgsoftdelete"] / tps["pgbouncer"]
+            rd = tps["pgsoftdelete"] / tps["direct"]
+            print(f"| {mode} | {rb:.2f} {verdict(rb >= TPS_OVER_BOUNCER_MIN)} "
+                  f"| {rd:.2f} {verdict(rd >= TPS_OVER_DIRECT_MIN)} | {tps['pgbouncer'] / tps['direct']:.2f} |")
+
+    print("\n### Per-round TPS (round: direct / PgBouncer / pgsoftdelete)\n")
+    if others:
+        busy = sum(1 for o in others if o > 10.0)
+        print(f"CPU used by other processes during the runs (share of all cores): median {statistics.median(others):.1f}%, "
+              f"max {max(others):.1f}%; {busy} of {len(others)} runs above 10%.\n")
+    for mode in MODES:
+        for c in client_counts:
+            if (mode, c, "direct") not in runs:
+                continue
+            parts = []
+            for r in rounds:
+                vals = [runs[(mode, c, t)].get(r, (float("nan"), 0))[0] for t in TARGETS]
+                parts.append(f"{r}: " + " / ".join(f"{v:.0f}" for v in vals))
+            print(f"- {mode}, {c} client(s): " + "; ".join(parts))
+
+    print("\n### Engine micro-benchmarks (pgsd_engine_bench)\n")
+    if a.engine:
+        with open(a.engine) as f:
+            data = json.load(f)
+        agg = defaultdict(dict)
+        for b in data.get("benchmarks", []):
+            if b.get("run_type") == "aggregate":
+                agg[b["run_name"]][b["aggregate_name"]] = b
+        reps = next((b.get("repetitions") for b in data.get("benchmarks", []) if "repetitions" in b), "?")
+        print(f"Medians of {reps} repetitions (CPU time; cv = coefficient of variation of real time).\n")
+        print("| benchmark | median real | median CPU | cv |")
+        print("|---|---:|---:|---:|")
+        for name, aggs in agg.items():
+            m = aggs.get("median")
+            if not m:
+                continue
+            cv = aggs.get("cv", {}).get("real_time")
+            unit = m.get("time_unit", "ns")
+            cvs = f"{cv * 100:.1f}%" if isinstance(cv, (int, float)) else "-"
+            print(f"| {name} | {m['real_time']:.0f} {unit} | {m['cpu_time']:.0f} {unit} | {cvs} |")
+    else:
+        print(a.engine_note or "not run")
+
+    print("\n### RSS with idle client connections\n")
+    if a.rss:
+        print("| process | VmRSS before | VmRSS with the connections open | connections | KiB per connection "
+              f"| target ≤ {RSS_PER_CONN_MAX_KIB:.0f} KiB (pgsoftdelete) |")
+        print("|---|---:|---:|---:|---:|---|")
+        for spec in a.rss:
+            label, path = spec.split(":", 1)
+            try:
+                with open(path) as f:
+                    before, after, n, per = f.read().split()
+            except (OSError, ValueError):
+                print(f"| {label} | failed, see the log | | | | |")
+                continue
+            v = verdict(float(per) <= RSS_PER_CONN_MAX_KIB) if label == "pgsoftdelete" else "(reference)"
+            print(f"| {label} | {before} KiB | {after} KiB | {n} | {float(per):.1f} | {v} |")
+    else:
+        print("not measured")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
