@@ -80,6 +80,9 @@ class MessagePump {
     from_.cancel();
   }
 
+  /// True while only part of a message has been passed on: nothing may be written in between.
+  [[nodiscard]] bool mid_message() const { return framer_.mid_message(); }
+
   /// Bytes read from the source so far.
   [[nodiscard]] std::uint64_t bytes_read() const { return bytes_read_; }
 

@@ -105,7 +105,8 @@ void Session::begin_shutdown(bool force) {
     close_both();
     return;
   }
-  const bool idle = status_ == codec::transaction_status::idle && client_pump_->bytes_read() == client_bytes_at_ready_;
+  const bool idle = status_ == codec::transaction_status::idle &&
+                    client_pump_->bytes_read() == client_bytes_at_ready_ && (rewriter_ == nullptr || rewriter_->idle());
   if (force || idle) server_pump_->request_stop();
 }
 
@@ -359,12 +360,14 @@ awaitable<void> Session::relay() {
   MessagePump server_pump(upstream_io_, client_writer_, codec::max_backend_message_length, server_handler);
   client_pump_ = &client_pump;
   server_pump_ = &server_pump;
+  rewriter_ = rewriter ? &*rewriter : nullptr;
   if (shutting_down_) server_pump.request_stop();  // asked while connecting
   co_await run_both(client_to_server(client_pump), server_to_client(server_pump), [this, &rewriter] {
     close_both();
     if (rewriter) rewriter->release();  // a client direction held at a barrier must end too
   });
   client_pump_ = server_pump_ = nullptr;
+  rewriter_ = nullptr;
 }
 
 awaitable<void> Session::client_to_server(MessagePump& pump) {
@@ -432,6 +435,7 @@ awaitable<void> Session::server_to_client(MessagePump& pump) {
 }
 
 awaitable<void> Session::send_fatal(std::string_view code, std::string_view message) {
+  if (server_pump_ != nullptr && server_pump_->mid_message()) co_return;
   std::string bytes;
   codec::encode_error_response(codec::ErrorFields::make("FATAL", code, message), bytes);
   co_await client_writer_.write(asio::buffer(bytes));

@@ -61,7 +61,8 @@ class Session {
   awaitable<void> server_to_client(MessagePump& pump);
   /// Reads the session hints from the startup packet and checks who may use them.
   awaitable<bool> accept_startup_hints(const codec::StartupPacket& packet);
-  /// Sends an ErrorResponse to the client (FATAL: the connection ends after it).
+  /// Sends an ErrorResponse to the client (FATAL: the connection ends after it), unless part of a
+  /// server message is on its way to the client: then anything added would corrupt it.
   awaitable<void> send_fatal(std::string_view sqlstate, std::string_view message);
   void close_both();
   /// Asked by the server: end now (force, or idle between transactions) or once the current
@@ -95,6 +96,7 @@ class Session {
   std::uint64_t client_bytes_at_ready_ = 0;  // client bytes read when it arrived
   bool shutting_down_ = false;
   MessagePump* client_pump_ = nullptr;  // set while relaying
+  class SessionRewriter* rewriter_ = nullptr;
   MessagePump* server_pump_ = nullptr;
 };
 

@@ -30,6 +30,9 @@ class SessionRewriter {
   SessionRewriter(asio::any_io_executor executor, const RuntimeHolder& runtime, Metrics& metrics, std::string user,
                   std::uint64_t session_id, rules::Hints startup_hints);
 
+  /// No answer from the server is awaited.
+  [[nodiscard]] bool idle() const { return pending_.empty(); }
+
   /// Lets a held client direction go on (the session is ending).
   void release() {
     holding_ = false;
