@@ -296,9 +296,9 @@ awaitable<std::optional<std::string>> Session::upstream_tls() {
   if (answer != 'S') co_return "unexpected answer to SSLRequest";
   auto& stream = upstream_io_.start_tls(*tls_.upstream);
   const std::string& host = config_->upstream.host;
-  error_code parse_ec;
-  const bool is_address = !asio::ip::make_address(host, parse_ec).is_unspecified() && !parse_ec;
-  if (!is_address) SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
+  error_code not_an_address;
+  asio::ip::make_address(host, not_an_address);
+  if (not_an_address) SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());  // SNI: names only
   if (mode == UpstreamTls::verify_full) stream.set_verify_callback(ssl::host_name_verification(host));
   co_await stream.async_handshake(ssl::stream_base::client, no_throw(ec));
   if (ec) co_return "TLS handshake failed: " + ec.message();

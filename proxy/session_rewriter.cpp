@@ -135,14 +135,12 @@ std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std:
   const bool strings_off = nonstandard_strings_ && !only_sets(sql, "standard_conforming_strings");
   const bool bad_encoding = unsafe_encoding_ && !only_sets(sql, "client_encoding");
   if (strings_off || bad_encoding) {
-    parser::Error error{parser::sqlstate::feature_not_supported,
-                        strings_off ? "pgsoftdelete: standard_conforming_strings is off; statements are refused until "
-                                      "it is set back to on"
-                                    : "pgsoftdelete: this client_encoding can hide quotes inside multibyte characters; "
-                                      "statements are refused until it is set to UTF8 or another ASCII-safe encoding",
-                        0};
-    metrics_.count_refusal(error.sqlstate);
-    spdlog::warn("s{} refused a {} statement: {} {}", id_, protocol, error.sqlstate, error.message);
+    auto error = proxy_refusal(strings_off ? "pgsoftdelete: standard_conforming_strings is off; statements are refused "
+                                             "until it is set back to on"
+                                           : "pgsoftdelete: this client_encoding can hide quotes inside multibyte "
+                                             "characters; statements are refused until it is set to UTF8 or another "
+                                             "ASCII-safe encoding",
+                               protocol);
     if (mode_ == Mode::observe) return rules::RewriteResult{};
     return std::unexpected(std::move(error));
   }
@@ -177,6 +175,14 @@ std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std:
     }
   }
   return result;
+}
+
+parser::Error SessionRewriter::proxy_refusal(std::string message, const char* protocol) {
+  parser::Error error{parser::sqlstate::feature_not_supported, std::move(message), 0};
+  metrics_.count_refusal(error.sqlstate);
+  spdlog::warn("s{} {} a {} statement: {} {}", id_, mode_ == Mode::observe ? "observe: would refuse" : "refused",
+               protocol, error.sqlstate, error.message);
+  return error;
 }
 
 std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::RewriteResult& result,
@@ -244,32 +250,25 @@ Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
   }
   auto effects = effects_of(*result, *sql);
   if (mode_ == Mode::enforce) {
+    std::optional<parser::Error> refusal;
     for (const auto& e : effects) {
       if (e.facts.kind != StatementFacts::Kind::execute) continue;
       auto it = sql_prepared_hints_.find(e.facts.name);
-      const std::string& prepared_under = it == sql_prepared_hints_.end() ? std::string() : it->second;
-      if (it != sql_prepared_hints_.end() && prepared_under != hints_.key()) {
-        parser::Error error{parser::sqlstate::feature_not_supported,
-                            "pgsoftdelete: prepared statement \"" + e.facts.name +
-                                "\" was prepared under other pgsoftdelete hints; PREPARE it again",
-                            0};
-        metrics_.count_refusal(error.sqlstate);
-        spdlog::warn("s{} refused a simple-protocol statement: {} {}", id_, error.sqlstate, error.message);
-        refuse(error, Pending::Kind::query, {}, out);
-        return Verdict::replace;
-      }
+      if (it != sql_prepared_hints_.end() && it->second != hints_.key())
+        refusal = proxy_refusal("pgsoftdelete: prepared statement \"" + e.facts.name +
+                                    "\" was prepared under other pgsoftdelete hints; PREPARE it again",
+                                "simple-protocol");
     }
-  }
-  if (ends_transaction_midway(effects) && mode_ == Mode::enforce) {
-    // The engine rewrote the later statements under hints that this transaction end may undo.
-    parser::Error error{parser::sqlstate::feature_not_supported,
-                        "pgsoftdelete: a transaction end followed by more statements in the same query string, "
-                        "while pgsoftdelete hints change in the transaction; send them as separate queries",
-                        0};
-    metrics_.count_refusal(error.sqlstate);
-    spdlog::warn("s{} refused a simple-protocol statement: {} {}", id_, error.sqlstate, error.message);
-    refuse(error, Pending::Kind::query, {}, out);
-    return Verdict::replace;
+    // The engine rewrote the later statements under hints that a transaction end midway may undo.
+    if (!refusal && ends_transaction_midway(effects))
+      refusal = proxy_refusal("pgsoftdelete: a transaction end followed by more statements in the same query "
+                              "string, while pgsoftdelete hints change in the transaction; send them as separate "
+                              "queries",
+                              "simple-protocol");
+    if (refusal) {
+      refuse(*refusal, Pending::Kind::query, {}, out);
+      return Verdict::replace;
+    }
   }
   pending_.push_back({.kind = Pending::Kind::query, .effects = std::move(effects)});
   if (needs_barrier(pending_.back().effects, *sql)) hold_for_last();
@@ -449,7 +448,7 @@ Verdict SessionRewriter::ServerSide::on_message(const codec::Header& header, std
       else s_.complete(Kind::execute);
       return Verdict::forward;
     case be::command_complete: return s_.on_command_complete(body, out);
-    case be::error_response: return s_.on_error(bytes, out);
+    case be::error_response: return s_.on_error(out);
     case be::ready_for_query: return s_.on_ready(body);
     case be::parameter_status: s_.on_parameter_status(body); return Verdict::forward;
     default: return Verdict::forward;
@@ -547,13 +546,12 @@ void SessionRewriter::undo(Pending& p) {
   }
 }
 
-Verdict SessionRewriter::on_error(std::string_view bytes, Outbox& out) {
+Verdict SessionRewriter::on_error(Outbox& out) {
   hints_.on_error();
   if (pending_.empty()) return Verdict::forward;  // startup, or a FATAL of the server's own
   Pending& head = pending_.front();
   Verdict verdict = Verdict::forward;
   const bool refused = head.refusal.has_value();
-  (void)bytes;
   if (refused) {
     // The placeholder fails while parsing, before any other check: the error is always ours to give.
     std::string ours;

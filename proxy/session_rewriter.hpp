@@ -129,7 +129,7 @@ class SessionRewriter {
 
   // Server messages.
   Verdict on_command_complete(std::string_view body, Outbox& out);
-  Verdict on_error(std::string_view bytes, Outbox& out);
+  Verdict on_error(Outbox& out);
   Verdict on_ready(std::string_view body);
   void on_parameter_status(std::string_view body);
   void on_copy_in_response();
@@ -150,6 +150,8 @@ class SessionRewriter {
 
   /// The engine's answer, logged; in observe mode always "unchanged".
   std::expected<rules::RewriteResult, parser::Error> rewrite(std::string_view sql, const char* protocol);
+  /// A refusal the proxy decides itself (0A000), counted and logged like the engine's.
+  parser::Error proxy_refusal(std::string message, const char* protocol);
   /// Effects of each statement, with facts when the session needs them.
   std::vector<Effect> effects_of(const rules::RewriteResult& result, std::string_view sql);
   /// The one statement's effect of a Parse, or null.

@@ -85,6 +85,7 @@ TEST_CASE("SIGHUP reloads the rules under live traffic; a broken file keeps the 
   Conn c(proxy.conninfo());
   REQUIRE(c.ok());
   CHECK(c.scalar("SELECT count(*) FROM aliens") == "5");  // not a rule table yet
+  CHECK(c.scalar("SELECT count(*) FROM humans") == "3");  // rewritten, and now in the old rules' cache
   Traffic traffic(proxy.conninfo());
 
   write_rules("pgsd-reload.toml", both);
@@ -97,6 +98,12 @@ TEST_CASE("SIGHUP reloads the rules under live traffic; a broken file keeps the 
   REQUIRE(wait_for_log(proxy, "reload failed, keeping the previous configuration and rules"));
   CHECK(proxy.log().find("pgsd-reload.toml:3") != std::string::npos);
   CHECK(c.scalar("SELECT count(*) FROM aliens") == "3");
+
+  // The old rules' cached plan for humans is never applied under rules that no longer list it.
+  write_rules("pgsd-reload.toml", "[[table]]\nname = \"aliens\"\n");
+  proxy.signal(SIGHUP);
+  REQUIRE(wait_for_log(proxy, "reloaded: 1 rule tables"));
+  CHECK(c.scalar("SELECT count(*) FROM humans") == "5");
 
   std::this_thread::sleep_for(100ms);
   traffic.finish();
