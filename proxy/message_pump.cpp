@@ -19,16 +19,13 @@ void MessagePump::add_range(std::size_t offset, std::size_t size) {
     pieces_.push_back(Piece{offset, size, false});
 }
 
-awaitable<error_code> MessagePump::flush() {
-  error_code ec;
-  if (pieces_.empty()) co_return ec;
+bool MessagePump::flush_now(error_code& ec) {
+  ec.clear();
+  if (pieces_.empty()) return true;
   buffers_.clear();
   for (const auto& p : pieces_)
     buffers_.push_back(p.from_outbox ? asio::buffer(owned_[p.offset]) : asio::buffer(buffer_.data() + p.offset, p.size));
-  ec = co_await to_.write(buffers_);
-  pieces_.clear();
-  owned_.clear();
-  co_return ec;
+  return to_.try_write(buffers_, ec);
 }
 
 void MessagePump::make_room(std::size_t needed) {
@@ -110,8 +107,13 @@ awaitable<PumpEnd> MessagePump::run() {
         break;
       }
     }
-    // Whatever was framed before a malformed message still goes out: it was valid.
-    if (auto write_ec = co_await flush(); write_ec) {
+    // Whatever was framed before a malformed message still goes out: it was valid. Written at
+    // once when the socket takes it (no suspension), else awaited.
+    error_code write_ec;
+    if (!flush_now(write_ec)) write_ec = co_await to_.write(buffers_);
+    pieces_.clear();
+    owned_.clear();
+    if (write_ec) {
       end.kind = PumpEnd::Kind::write_error;
       end.detail = write_ec.message();
       break;

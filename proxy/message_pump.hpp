@@ -95,7 +95,9 @@ class MessagePump {
   };
 
   void add_range(std::size_t offset, std::size_t size);
-  awaitable<error_code> flush();
+  /// Gathers the pieces into buffers_ and writes what the socket takes now; false when the rest,
+  /// left in buffers_, must be awaited.
+  bool flush_now(error_code& ec);
   void make_room(std::size_t needed);
 
   Transport& from_;

@@ -21,6 +21,23 @@ class SerialWriter {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
+  /// Writes what the socket takes now, when no other write is in flight: the usual case of a
+  /// message or two costs one sendmsg and no suspension. Returns true when done (all written, or
+  /// failed: `ec`); false when the rest, left in `buffers`, must go through write().
+  bool try_write(std::vector<asio::const_buffer>& buffers, error_code& ec) {
+    ec.clear();
+    if (busy_) return false;
+    std::size_t n = transport_.write_now(buffers, ec);
+    count(n);
+    if (ec) return true;
+    auto first = buffers.begin();
+    while (first != buffers.end() && n >= first->size()) n -= (first++)->size();
+    buffers.erase(buffers.begin(), first);
+    if (buffers.empty()) return true;
+    buffers.front() += n;
+    return false;
+  }
+
   /// Writes all of `buffers` once no other write is in flight; returns the write's error.
   template <class Buffers>
   awaitable<error_code> write(const Buffers& buffers) {
@@ -33,9 +50,7 @@ class SerialWriter {
     co_await transport_.async_write(buffers, no_throw(ec));
     busy_ = false;
     wake_.cancel();
-    const auto written = ec ? 0 : asio::buffer_size(buffers);
-    bytes_ += written;
-    if (counter_ != nullptr) counter_->fetch_add(written, std::memory_order_relaxed);
+    count(ec ? 0 : asio::buffer_size(buffers));
     co_return ec;
   }
 
@@ -43,6 +58,11 @@ class SerialWriter {
   [[nodiscard]] std::uint64_t bytes() const { return bytes_; }
 
  private:
+  void count(std::size_t written) {
+    bytes_ += written;
+    if (counter_ != nullptr && written != 0) counter_->fetch_add(written, std::memory_order_relaxed);
+  }
+
   Transport& transport_;
   asio::steady_timer wake_;  // never expires; cancelled to wake waiters
   std::atomic<std::uint64_t>* counter_;

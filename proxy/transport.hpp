@@ -47,6 +47,23 @@ class Transport {
     return asio::async_write(socket_, buffers, std::forward<Token>(token));
   }
 
+  /// Writes what a plain socket takes at once, without waiting; returns the bytes written (0 with
+  /// no error when nothing could be: TLS, or a full socket buffer). The common case of a small
+  /// message then costs one sendmsg and no asynchronous operation.
+  template <class Buffers>
+  std::size_t write_now(const Buffers& buffers, error_code& ec) {
+    ec.clear();
+    if (tls_) return 0;
+    if (!non_blocking_) {
+      socket_.non_blocking(true, ec);
+      if (ec) return 0;
+      non_blocking_ = true;
+    }
+    const std::size_t n = socket_.write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+    return n;
+  }
+
   /// Cancels pending operations (the socket stays open).
   void cancel() {
     error_code ignored;
@@ -56,6 +73,7 @@ class Transport {
  private:
   tcp::socket& socket_;
   std::unique_ptr<TlsStream> tls_;
+  bool non_blocking_ = false;  // set for write_now; asynchronous operations do not mind
 };
 
 }  // namespace pgsoftdelete::proxy
