@@ -167,8 +167,9 @@ say "PostgreSQL 15 on port $PGPORT in $PGDIR"
 "$ROOT/scripts/tmp-postgres.sh" stop "$PGDIR"
 "$ROOT/scripts/tmp-postgres.sh" start "$PGDIR" "$PGPORT"
 "${PSQL[@]}" -p "$PGPORT" -d postgres -c "CREATE DATABASE bench"
-say "pgbench -i -s 10"
-"$PGBIN/pgbench" -i -s 10 -q -h 127.0.0.1 -p "$PGPORT" -U postgres bench >"$WORK/pgbench-init.log" 2>&1 ||
+SCALE=10
+say "pgbench -i -s $SCALE"
+"$PGBIN/pgbench" -i -s "$SCALE" -q -h 127.0.0.1 -p "$PGPORT" -U postgres bench >"$WORK/pgbench-init.log" 2>&1 ||
   { cat "$WORK/pgbench-init.log" >&2; die "pgbench -i failed"; }
 "${PSQL[@]}" -p "$PGPORT" -d bench >/dev/null <<'SQL'
 ALTER TABLE pgbench_accounts ADD COLUMN is_deleted boolean NOT NULL DEFAULT false;
@@ -252,21 +253,38 @@ plan_proxy=$("${PSQL[@]}" -p "$XPORT" -d bench -tAc "EXPLAIN SELECT abalance FRO
 "${PSQL[@]}" -p "$PGPORT" -d bench -c "UPDATE pgbench_accounts SET is_deleted = false WHERE aid = 1" -c "VACUUM pgbench_accounts"
 
 # ---------------------------------------------------------------- pgbench rounds
-declare -A PORT=([direct]=$PGPORT [pgbouncer]=$BPORT [pgsoftdelete]=$XPORT)
-TARGETS=(direct pgbouncer pgsoftdelete)
+# ---------------------------------------------------------------- where a difference would come from
+# PgBouncer running the very SELECT pgsoftdelete sends (taken from its debug log) separates what the
+# rewritten statement costs PostgreSQL from what each proxy's hop costs.
+REWRITTEN=$(sed -n 's/^ *into: //p' "$WORK/proxy-debug.log" | head -1)
+[[ "$REWRITTEN" == *" WHERE aid = 1" ]] || die "unexpected rewrite of pgbench's SELECT: $REWRITTEN"
+printf '\\set aid random(1, 100000 * %d)\n%s;\n' "$SCALE" "${REWRITTEN% 1}:aid" >"$WORK/rewritten.sql"
+# PostgreSQL's planning time for pgbench's SELECT as the client wrote it (direct) and as rewritten
+# (the same statement through pgsoftdelete): median of 200 EXPLAIN (ANALYZE, SUMMARY).
+planning_ms() {  # PORT
+  for i in $(seq 1 200); do echo "EXPLAIN (ANALYZE, SUMMARY) SELECT abalance FROM pgbench_accounts WHERE aid = $i;"; done |
+    "${PSQL[@]}" -p "$1" -d bench -tA | sed -n 's/^Planning Time: \([0-9.]*\) ms/\1/p' | sort -g |
+    awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : "nan")}'
+}
+PLANNING="$(planning_ms "$PGPORT") $(planning_ms "$XPORT")"
+
+declare -A PORT=([direct]=$PGPORT [pgbouncer]=$BPORT [pgsoftdelete]=$XPORT [pgbouncer-rewritten]=$BPORT)
+TARGETS=(direct pgbouncer pgsoftdelete pgbouncer-rewritten)
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 
-run_pgbench() {  # TARGET MODE CLIENTS SECONDS -> "tps latency_ms"
-  local j=1 out
+run_pgbench() {  # TARGET MODE CLIENTS SECONDS -> "tps latency_ms transactions"
+  local j=1 out script=(-S)
   [ "$3" -gt 1 ] && j=2
-  out=$("$PGBIN/pgbench" -S -n -M "$2" -c "$3" -j "$j" -T "$4" -h 127.0.0.1 -p "${PORT[$1]}" -U postgres bench 2>&1) ||
-    { printf '%s\n' "$out" >&2; die "pgbench failed against $1 (-M $2 -c $3)"; }
-  local tps lat
+  [ "$1" = pgbouncer-rewritten ] && script=(-f "$WORK/rewritten.sql")
+  out=$("$PGBIN/pgbench" "${script[@]}" -n -M "$2" -c "$3" -j "$j" -T "$4" -h 127.0.0.1 -p "${PORT[$1]}" -U postgres \
+    bench 2>&1) || { printf '%s\n' "$out" >&2; die "pgbench failed against $1 (-M $2 -c $3)"; }
+  local tps lat n
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | head -1)
   lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out" | head -1)
-  [ -n "$tps" ] && [ -n "$lat" ] || { printf '%s\n' "$out" >&2; die "cannot read pgbench's output"; }
-  echo "$tps $lat"
+  n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out" | head -1)
+  [ -n "$tps" ] && [ -n "$lat" ] && [ -n "$n" ] || { printf '%s\n' "$out" >&2; die "cannot read pgbench's output"; }
+  echo "$tps $lat $n"
 }
 
 if [ "$HOLD" = 1 ]; then
@@ -284,11 +302,13 @@ for t in "${TARGETS[@]}"; do run_pgbench "$t" prepared 8 "$warm" >/dev/null; don
 ROOTS=($$ "$(head -1 "$PGDIR/data/postmaster.pid")" "$(cat "$BDIR/pgbouncer.pid")")
 GATE_WAIT=15
 [ "$QUICK" = 1 ] && GATE_WAIT=2
-total=$((ROUNDS * 3 * 2 * 3))
+total=$((ROUNDS * 3 * 2 * ${#TARGETS[@]}))
 n=0
+BOUNCER_PID=$(cat "$BDIR/pgbouncer.pid")
+proxy_pid_of() { case "$1" in pgsoftdelete) echo "$BENCH_PROXY_PID" ;; pgbouncer*) echo "$BOUNCER_PID" ;; esac; }
 for r in $(seq 1 "$ROUNDS"); do
   # The order of the targets rotates from round to round, so none always runs first or last.
-  k=$(((r - 1) % 3))
+  k=$(((r - 1) % ${#TARGETS[@]}))
   order=("${TARGETS[@]:k}" "${TARGETS[@]:0:k}")
   for mode in simple extended prepared; do
     for c in 1 8; do
@@ -296,12 +316,18 @@ for r in $(seq 1 "$ROUNDS"); do
         n=$((n + 1))
         # The machine may be shared: wait (a little) for it to be quiet, and measure what others use.
         before=$("$PY" "$SCRIPTS/cpu_meter.py" gate 10 "$GATE_WAIT" "${ROOTS[@]}")
+        # The proxy's own CPU time and context switches during the run (none for direct).
+        ppid=$(proxy_pid_of "$t")
+        p1="- - -"
+        [ -n "$ppid" ] && p1=$("$PY" "$SCRIPTS/cpu_meter.py" proc "$ppid")
         s1=$("$PY" "$SCRIPTS/cpu_meter.py" snap "${ROOTS[@]}")
         res=$(run_pgbench "$t" "$mode" "$c" "$DURATION")
         s2=$("$PY" "$SCRIPTS/cpu_meter.py" snap "${ROOTS[@]}")
+        p2="- - -"
+        [ -n "$ppid" ] && p2=$("$PY" "$SCRIPTS/cpu_meter.py" proc "$ppid")
         others=$("$PY" "$SCRIPTS/cpu_meter.py" diff "$s1" "$s2")
-        read -r tps lat <<<"$res"
-        echo "$r $mode $c $t $tps $lat $others $before" >>"$RESULTS"
+        read -r tps lat txns <<<"$res"
+        echo "$r $mode $c $t $tps $lat $others $before $txns $p1 $p2" >>"$RESULTS"
         say "[$n/$total] round $r  -M $mode  -c $c  $t: $tps tps, $lat ms (other processes: $others% of the CPUs)"
       done
     done
@@ -336,7 +362,7 @@ stop_proxy "$PROXY_PID"
   echo "  - plan direct: \`$plan_direct\`; through pgsoftdelete: \`$plan_proxy\`"
   echo "- pgsoftdelete still running after the pgbench runs: $proxy_alive"
   echo
-  "$PY" "$SCRIPTS/report.py" "$RESULTS" "${ENGINE_ARGS[@]}" \
+  "$PY" "$SCRIPTS/report.py" "$RESULTS" "${ENGINE_ARGS[@]}" --planning "$PLANNING" --clock-ticks "$(getconf CLK_TCK)" \
     --rss "pgsoftdelete:$WORK/rss-proxy.txt" --rss "PgBouncer:$WORK/rss-bouncer.txt"
 }
 [ "$REWRITE_OK" = 1 ] || exit 3

@@ -3,6 +3,8 @@
 
   cpu_meter.py snap ROOT_PID...         prints a snapshot: `uptime_s busy_ticks ours_ticks`
   cpu_meter.py diff SNAP1 SNAP2         prints the CPU share (percent of all cores) others used in between
+  cpu_meter.py proc PID                 prints one process's `utime_ticks stime_ticks context_switches`
+                                        (all its threads; switches voluntary and not)
   cpu_meter.py gate MAX_PCT MAX_WAIT ROOT_PID...
                                         waits (up to MAX_WAIT s) until others use < MAX_PCT % over 1 s;
                                         prints the share measured last
@@ -51,6 +53,22 @@ def ours_ticks(roots) -> int:
     return total
 
 
+def proc(pid: int):
+    with open(f"/proc/{pid}/stat") as f:
+        s = f.read()
+    rest = s[s.rindex(")") + 2:].split()
+    switches = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if "ctxt_switches:" in line:
+                        switches += int(line.split()[1])
+        except OSError:
+            continue
+    return int(rest[11]), int(rest[12]), switches
+
+
 def snap(roots):
     with open("/proc/uptime") as f:
         up = float(f.read().split()[0])
@@ -74,6 +92,8 @@ def main() -> int:
         a = tuple(float(x) for x in sys.argv[2].split())
         b = tuple(float(x) for x in sys.argv[3].split())
         print("%.1f" % share(a, b))
+    elif cmd == "proc":
+        print("%d %d %d" % proc(int(sys.argv[2])))
     elif cmd == "gate":
         limit, max_wait = float(sys.argv[2]), float(sys.argv[3])
         roots = [int(x) for x in sys.argv[4:]]

@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """Prints bench/run.sh's tables (Markdown) from its raw results.
 
-usage: report.py RESULTS_TSV [--engine JSON | --engine-note TEXT] [--rss FILE ...]
+usage: report.py RESULTS_TSV [--engine JSON | --engine-note TEXT] [--rss FILE ...] [--planning "DIRECT REWRITTEN"]
+                 [--clock-ticks HZ]
 
-RESULTS_TSV: one pgbench run a line: round mode clients target tps latency_ms [others_pct [others_before_pct]]
-             (others: share of all CPUs used by processes other than the benchmark's, during the run)
+RESULTS_TSV: one pgbench run a line: round mode clients target tps latency_ms [others_pct [others_before_pct
+             [transactions utime stime switches utime stime switches]]]
+             (others: share of all CPUs used by processes other than the benchmark's, during the run; then the
+             proxy process's CPU ticks and context switches before and after the run, `-` for direct)
 --engine:    Google Benchmark JSON written with --benchmark_repetitions and aggregates
 --rss:       label:file, file holding idle_conns.py's line `before after n per_conn`
 """
@@ -14,6 +17,8 @@ import statistics
 from collections import defaultdict
 
 TARGETS = ["direct", "pgbouncer", "pgsoftdelete"]
+# PgBouncer running the SELECT that pgsoftdelete sends: what the rewrite costs PostgreSQL, hop aside.
+REWRITTEN = "pgbouncer-rewritten"
 MODES = ["simple", "extended", "prepared"]
 # The issue's targets.
 ADDED_LATENCY_RATIO_MAX = 0.60
@@ -32,10 +37,14 @@ def main() -> int:
     ap.add_argument("--engine")
     ap.add_argument("--engine-note")
     ap.add_argument("--rss", action="append", default=[])
+    ap.add_argument("--planning")
+    ap.add_argument("--clock-ticks", type=float, default=100.0)
     a = ap.parse_args()
 
     # runs[(mode, clients, target)] = {round: (tps, lat_ms)}
     runs = defaultdict(dict)
+    # cost[(mode, clients, target)] = [(cpu_us_per_txn, switches_per_txn), ...] of the proxy process
+    cost = defaultdict(list)
     others = []
     with open(a.results) as f:
         for line in f:
@@ -45,6 +54,12 @@ def main() -> int:
             runs[(mode, int(clients), target)][int(rnd)] = (float(tps), float(lat))
             if rest:
                 others.append(float(rest[0]))
+            if len(rest) >= 9 and rest[3] != "-":
+                n = float(rest[2])
+                u1, s1, c1, u2, s2, c2 = (float(x) for x in rest[3:9])
+                if n > 0:
+                    cpu_us = ((u2 - u1) + (s2 - s1)) / a.clock_ticks * 1e6 / n
+                    cost[(mode, int(clients), target)].append((cpu_us, (c2 - c1) / n))
     client_counts = sorted({k[1] for k in runs})
     rounds = sorted({r for v in runs.values() for r in v})
 
@@ -98,6 +113,45 @@ def main() -> int:
             rd = tps["pgsoftdelete"] / tps["direct"]
             print(f"| {mode} | {rb:.2f} {verdict(rb >= TPS_OVER_BOUNCER_MIN)} "
                   f"| {rd:.2f} {verdict(rd >= TPS_OVER_DIRECT_MIN)} | {tps['pgbouncer'] / tps['direct']:.2f} |")
+
+    if any(k[2] == REWRITTEN for k in runs):
+        print("\n### Where the difference comes from\n")
+        if a.planning:
+            direct_ms, rewritten_ms = (float(x) for x in a.planning.split())
+            print(f"PostgreSQL's planning time for pgbench's SELECT (median of 200 `EXPLAIN (ANALYZE, SUMMARY)`): "
+                  f"{direct_ms * 1000:.0f} µs as written (direct), {rewritten_ms * 1000:.0f} µs as rewritten "
+                  f"(through pgsoftdelete): +{(rewritten_ms - direct_ms) * 1000:.0f} µs per statement planned "
+                  "(every statement in simple and extended mode; prepared mode plans once).\n")
+        print("PgBouncer+rw is PgBouncer running the SELECT that pgsoftdelete sends (from its debug log) in the same "
+              "rounds: the rewrite's cost to PostgreSQL with PgBouncer's hop. pgsd/(PgBouncer+rw) compares the two "
+              "hops alone. Proxy CPU is the proxy process's user + system time per transaction "
+              "(/proc, all threads), switches its context switches per transaction; medians over the rounds.\n")
+        print("| mode | clients | PgBouncer TPS | PgBouncer+rw TPS | pgsoftdelete TPS | pgsd/(PgBouncer+rw) "
+              "| PgBouncer CPU µs | pgsd CPU µs | PgBouncer switches | pgsd switches |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+        def cost_med(mode, c, t, i):
+            vals = [v[i] for v in cost.get((mode, c, t), [])]
+            return statistics.median(vals) if vals else float("nan")
+
+        for mode in MODES:
+            for c in client_counts:
+                if (mode, c, REWRITTEN) not in runs:
+                    continue
+                b, rw, x = (med(mode, c, t, 0) for t in ("pgbouncer", REWRITTEN, "pgsoftdelete"))
+                print(f"| {mode} | {c} | {b:.0f} | {rw:.0f} | {x:.0f} | {x / rw:.2f} "
+                      f"| {cost_med(mode, c, 'pgbouncer', 0):.1f} | {cost_med(mode, c, 'pgsoftdelete', 0):.1f} "
+                      f"| {cost_med(mode, c, 'pgbouncer', 1):.2f} | {cost_med(mode, c, 'pgsoftdelete', 1):.2f} |")
+        if 1 in client_counts:
+            print("\nAt 1 client, added latency over direct (median of per-round differences): ", end="")
+            parts = []
+            for mode in MODES:
+                d = runs.get((mode, 1, "direct"))
+                if not d or (mode, 1, REWRITTEN) not in runs:
+                    continue
+                diffs = [(runs[(mode, 1, REWRITTEN)][r][1] - d[r][1]) * 1000.0 for r in d if r in runs[(mode, 1, REWRITTEN)]]
+                parts.append(f"{mode} PgBouncer+rw +{statistics.median(diffs):.0f} µs")
+            print("; ".join(parts) + ".")
 
     print("\n### Per-round TPS (round: direct / PgBouncer / pgsoftdelete)\n")
     if others:
