@@ -29,13 +29,13 @@ std::expected<RewriteResult, parser::Error> Engine::rewrite(std::string_view sql
   if (lexed.cacheable() && options_.cache_capacity > 0 && sql.size() <= options_.cache_max_sql) {
     key = cache_key(lexed, sql, *rules_, session_hints, user);
     if (auto hit = cache_->find(key)) {
-      auto edits = hit->edits_for(lexed);
-      auto text = apply_edits(sql, std::move(edits));
-      if (!text) return std::unexpected(text.error());
       RewriteResult r;
-      r.unchanged = hit->edits.empty();
-      if (!r.unchanged) r.sql = std::move(*text);
       r.statements = hit->statements;
+      if (hit->edits.empty()) return r;
+      auto text = hit->apply(sql, lexed);
+      if (!text) return std::unexpected(text.error());
+      r.unchanged = false;
+      r.sql = std::move(*text);
       return r;
     }
   }

@@ -40,7 +40,12 @@ char literal_mark(AtomKind k) {
 std::optional<CachedPlan> CachedPlan::from(const RewritePlan& plan, const LexResult& lexed) {
   CachedPlan out;
   out.statements = plan.statements;
-  for (const auto& e : plan.edits) {
+  // Sorted here once (atoms keep their order in every statement of the same key), not per hit.
+  std::vector<Edit> sorted = plan.edits;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Edit& a, const Edit& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  for (const auto& e : sorted) {
     auto b = anchor(lexed, e.begin);
     auto en = anchor(lexed, e.end);
     if (!b || !en) return std::nullopt;
@@ -54,11 +59,10 @@ std::optional<CachedPlan> CachedPlan::from(const RewritePlan& plan, const LexRes
   return out;
 }
 
-std::vector<Edit> CachedPlan::edits_for(const LexResult& lexed) const {
-  std::vector<Edit> out;
-  out.reserve(edits.size());
-  for (const auto& e : edits) out.push_back({position(lexed, e.begin), position(lexed, e.end), e.text});
-  return out;
+std::expected<std::string, parser::Error> CachedPlan::apply(std::string_view sql, const LexResult& lexed) const {
+  return splice_sorted(sql, edits, [&lexed](const AnchoredEdit& e) {
+    return std::pair{position(lexed, e.begin), position(lexed, e.end)};
+  });
 }
 
 std::string cache_key(const LexResult& lexed, std::string_view sql, const RuleSet& rules, const Hints& hints,

@@ -33,13 +33,14 @@ struct CachedPlan {
     Anchor begin, end;
     std::string text;
   };
-  std::vector<AnchoredEdit> edits;
+  std::vector<AnchoredEdit> edits;  ///< sorted by position
   std::vector<StatementInfo> statements;
 
   /// Anchors `plan` to `lexed`; nullopt when an edit does not fall on an atom boundary (not cacheable).
   static std::optional<CachedPlan> from(const RewritePlan& plan, const LexResult& lexed);
-  /// The byte edits for a statement whose atoms are `lexed` (same key as the one this plan came from).
-  std::vector<Edit> edits_for(const LexResult& lexed) const;
+  /// The rewritten text of `sql`, whose atoms are `lexed` (same key as the one this plan came from):
+  /// spliced straight from the cached edits, nothing copied or sorted per statement.
+  std::expected<std::string, parser::Error> apply(std::string_view sql, const LexResult& lexed) const;
 };
 
 /// The cache key: rules version, hints, user when hints are set, then every atom with literals replaced.

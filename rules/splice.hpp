@@ -5,6 +5,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "parser/error.hpp"
@@ -21,5 +22,26 @@ struct Edit {
 /// Applies `edits` (any order) to `sql`. Overlapping edits are a bug in the rewriter: reported as XX000,
 /// never applied half-way.
 std::expected<std::string, parser::Error> apply_edits(std::string_view sql, std::vector<Edit> edits);
+
+/// Applies edits already sorted by position; `range(e)` gives an edit's [begin, end) in `sql` and
+/// `e.text` its replacement. The one splicing loop, for fresh plans and cached ones alike.
+template <class Edits, class Range>
+std::expected<std::string, parser::Error> splice_sorted(std::string_view sql, const Edits& edits, Range range) {
+  std::size_t extra = 0;
+  for (const auto& e : edits) extra += e.text.size();
+  std::string out;
+  out.reserve(sql.size() + extra);
+  std::size_t pos = 0;
+  for (const auto& e : edits) {
+    const auto [begin, end] = range(e);
+    if (begin < pos || end < begin || end > sql.size())
+      return std::unexpected(parser::internal_error("pgsoftdelete: overlapping rewrite edits"));
+    out.append(sql.substr(pos, begin - pos));
+    out.append(e.text);
+    pos = end;
+  }
+  out.append(sql.substr(pos));
+  return out;
+}
 
 }  // namespace pgsoftdelete::rules

@@ -148,13 +148,16 @@ std::expected<ErrorFields, DecodeError> decode_error_fields(std::string_view bod
   return m;
 }
 
+// Query and Parse carry whole statements: sized once instead of grown while appending.
 void encode(const Query& m, std::string& out) {
+  out.reserve(out.size() + header_size + m.sql.size() + 1);
   const auto at = begin_message(frontend::query, out);
   put_cstring(out, m.sql);
   end_message(at, out);
 }
 
 void encode(const Parse& m, std::string& out) {
+  out.reserve(out.size() + header_size + m.statement.size() + m.sql.size() + 4 + 4 * m.parameter_types.size());
   const auto at = begin_message(frontend::parse, out);
   put_cstring(out, m.statement);
   put_cstring(out, m.sql);
