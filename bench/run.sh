@@ -69,11 +69,12 @@ if [ "$SKIP_BUILD" = 0 ]; then
   ninja -C "$BUILD" -j2 pgsoftdelete >"$BUILD/bench-build-proxy.log" 2>&1 ||
     { tail -40 "$BUILD/bench-build-proxy.log" >&2; die "the proxy did not build"; }
   ENGINE_BUILD_NOTE=""
-  ninja -C "$BUILD" -j2 pgsd_engine_bench >"$BUILD/bench-build-engine.log" 2>&1 ||
-    ENGINE_BUILD_NOTE="pgsd_engine_bench did not build (see $BUILD/bench-build-engine.log); skipped."
+  ninja -C "$BUILD" -j2 pgsd_engine_bench pgsd_socket_bench >"$BUILD/bench-build-engine.log" 2>&1 ||
+    ENGINE_BUILD_NOTE="the micro-benchmarks did not build (see $BUILD/bench-build-engine.log); skipped."
 fi
 PROXY=$BUILD/proxy/pgsoftdelete
 ENGINE_BENCH=$BUILD/bench/pgsd_engine_bench
+SOCKET_BENCH=$BUILD/bench/pgsd_socket_bench
 [ -x "$PROXY" ] || die "no proxy binary at $PROXY"
 
 # ---------------------------------------------------------------- temporary folder, cleanup
@@ -143,7 +144,7 @@ rev=$(cd "$ROOT" && GIT_OPTIONAL_LOCKS=0 git rev-parse --short HEAD 2>/dev/null 
 dirty=$(cd "$ROOT" && GIT_OPTIONAL_LOCKS=0 git status --porcelain --untracked-files=no 2>/dev/null | wc -l)
 [ "$dirty" != 0 ] && rev="$rev + uncommitted changes in $dirty file(s)"
 
-# ---------------------------------------------------------------- engine micro-benchmarks (machine idle)
+# ---------------------------------------------------------------- micro-benchmarks (machine idle)
 ENGINE_ARGS=(--engine-note "${ENGINE_BUILD_NOTE:-pgsd_engine_bench not found in $BUILD/bench; skipped.}")
 if [ "$HOLD" = 0 ] && [ -z "${ENGINE_BUILD_NOTE:-}" ] && [ -x "$ENGINE_BENCH" ]; then
   reps=10
@@ -154,6 +155,11 @@ if [ "$HOLD" = 0 ] && [ -z "${ENGINE_BUILD_NOTE:-}" ] && [ -x "$ENGINE_BENCH" ];
     ENGINE_ARGS=(--engine "$WORK/engine.json")
   else
     ENGINE_ARGS=(--engine-note "pgsd_engine_bench failed: $(tail -3 "$WORK/engine.txt" | tr '\n' ' ')")
+  fi
+  # The kernel's floor for one hop (loopback send/receive, EAGAIN read, epoll calls), for the profile.
+  if [ -x "$SOCKET_BENCH" ] && "$SOCKET_BENCH" --benchmark_repetitions=$reps --benchmark_report_aggregates_only=true \
+      --benchmark_out="$WORK/socket.json" --benchmark_out_format=json >"$WORK/socket.txt" 2>&1; then
+    ENGINE_ARGS+=(--engine "$WORK/socket.json")
   fi
 fi
 

@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """Prints bench/run.sh's tables (Markdown) from its raw results.
 
-usage: report.py RESULTS_TSV [--engine JSON | --engine-note TEXT] [--rss FILE ...] [--planning "DIRECT REWRITTEN"]
+usage: report.py RESULTS_TSV [--engine JSON ... | --engine-note TEXT] [--rss FILE ...] [--planning "DIRECT REWRITTEN"]
                  [--clock-ticks HZ]
 
 RESULTS_TSV: one pgbench run a line: round mode clients target tps latency_ms [others_pct [others_before_pct
              [transactions utime stime switches utime stime switches]]]
              (others: share of all CPUs used by processes other than the benchmark's, during the run; then the
              proxy process's CPU ticks and context switches before and after the run, `-` for direct)
---engine:    Google Benchmark JSON written with --benchmark_repetitions and aggregates
+--engine:    Google Benchmark JSON written with --benchmark_repetitions and aggregates (any number of files)
 --rss:       label:file, file holding idle_conns.py's line `before after n per_conn`
 """
 import argparse
@@ -34,7 +34,7 @@ def verdict(ok: bool) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
-    ap.add_argument("--engine")
+    ap.add_argument("--engine", action="append", default=[])
     ap.add_argument("--engine-note")
     ap.add_argument("--rss", action="append", default=[])
     ap.add_argument("--planning")
@@ -168,16 +168,18 @@ def main() -> int:
                 parts.append(f"{r}: " + " / ".join(f"{v:.0f}" for v in vals))
             print(f"- {mode}, {c} client(s): " + "; ".join(parts))
 
-    print("\n### Engine micro-benchmarks (pgsd_engine_bench)\n")
+    print("\n### Micro-benchmarks (pgsd_engine_bench, pgsd_socket_bench)\n")
     if a.engine:
-        with open(a.engine) as f:
-            data = json.load(f)
         agg = defaultdict(dict)
-        for b in data.get("benchmarks", []):
-            if b.get("run_type") == "aggregate":
-                agg[b["run_name"]][b["aggregate_name"]] = b
-        reps = next((b.get("repetitions") for b in data.get("benchmarks", []) if "repetitions" in b), "?")
-        print(f"Medians of {reps} repetitions (CPU time; cv = coefficient of variation of real time).\n")
+        reps = "?"
+        for path in a.engine:
+            with open(path) as f:
+                data = json.load(f)
+            for b in data.get("benchmarks", []):
+                if b.get("run_type") == "aggregate":
+                    agg[b["run_name"]][b["aggregate_name"]] = b
+                reps = b.get("repetitions", reps)
+        print(f"Medians of {reps} repetitions (cv = coefficient of variation of real time).\n")
         print("| benchmark | median real | median CPU | cv |")
         print("|---|---:|---:|---:|")
         for name, aggs in agg.items():
@@ -188,8 +190,10 @@ def main() -> int:
             unit = m.get("time_unit", "ns")
             cvs = f"{cv * 100:.1f}%" if isinstance(cv, (int, float)) else "-"
             print(f"| {name} | {m['real_time']:.0f} {unit} | {m['cpu_time']:.0f} {unit} | {cvs} |")
-    else:
-        print(a.engine_note or "not run")
+    if a.engine_note:
+        print(a.engine_note)
+    elif not a.engine:
+        print("not run")
 
     print("\n### RSS with idle client connections\n")
     if a.rss:
