@@ -72,14 +72,20 @@ void BM_RecvEagain(benchmark::State& state) {
 }
 BENCHMARK(BM_RecvEagain);
 
+/// An epoll instance watching `fd` edge-triggered for input, as Asio registers sockets.
+int epoll_watching(int fd, epoll_event& ev) {
+  const int ep = ::epoll_create1(0);
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.fd = fd;
+  if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) std::abort();
+  return ep;
+}
+
 // Re-arming an edge-triggered registration: what waiting for readiness costs instead, in Asio 1.74.
 void BM_EpollCtlMod(benchmark::State& state) {
   LoopbackPair pair;
-  const int ep = ::epoll_create1(0);
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLET;
-  ev.data.fd = pair.server;
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, pair.server, &ev);
+  const int ep = epoll_watching(pair.server, ev);
   for (auto _ : state) benchmark::DoNotOptimize(::epoll_ctl(ep, EPOLL_CTL_MOD, pair.server, &ev));
   ::close(ep);
 }
@@ -88,11 +94,8 @@ BENCHMARK(BM_EpollCtlMod);
 // A non-blocking epoll_wait that finds nothing.
 void BM_EpollWaitEmpty(benchmark::State& state) {
   LoopbackPair pair;
-  const int ep = ::epoll_create1(0);
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLET;
-  ev.data.fd = pair.server;
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, pair.server, &ev);
+  const int ep = epoll_watching(pair.server, ev);
   std::array<epoll_event, 8> out{};
   for (auto _ : state) benchmark::DoNotOptimize(::epoll_wait(ep, out.data(), static_cast<int>(out.size()), 0));
   ::close(ep);
