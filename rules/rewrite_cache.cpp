@@ -42,9 +42,7 @@ std::optional<CachedPlan> CachedPlan::from(const RewritePlan& plan, const LexRes
   out.statements = plan.statements;
   // Sorted here once (atoms keep their order in every statement of the same key), not per hit.
   std::vector<Edit> sorted = plan.edits;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Edit& a, const Edit& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
+  sort_edits(sorted);
   for (const auto& e : sorted) {
     auto b = anchor(lexed, e.begin);
     auto en = anchor(lexed, e.end);

@@ -19,6 +19,9 @@ struct Edit {
   std::string text;
 };
 
+/// Sorts edits by position (begin, then end), keeping the order of equal ones: the order splicing needs.
+void sort_edits(std::vector<Edit>& edits);
+
 /// Applies `edits` (any order) to `sql`. Overlapping edits are a bug in the rewriter: reported as XX000,
 /// never applied half-way.
 std::expected<std::string, parser::Error> apply_edits(std::string_view sql, std::vector<Edit> edits);
