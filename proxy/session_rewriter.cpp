@@ -623,6 +623,10 @@ Verdict SessionRewriter::on_ready(std::string_view body) {
     pending_rollback_ = false;
   }
   hints_.on_ready(status);
+  // Portals made by Bind end with their transaction. Once the session is idle and every message
+  // sent has its answer, none of those recorded exists on the server any more: forget them, or a
+  // client naming a new portal per query (pgjdbc's C_1, C_2…) would grow the map for ever.
+  if (status == codec::transaction_status::idle && pending_.empty()) portals_.clear();
   return Verdict::forward;
 }
 

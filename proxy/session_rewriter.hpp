@@ -33,6 +33,9 @@ class SessionRewriter {
   /// No answer from the server is awaited.
   [[nodiscard]] bool idle() const { return pending_.empty(); }
 
+  /// Portals recorded (those bound and not yet known to be gone).
+  [[nodiscard]] std::size_t portal_count() const { return portals_.size(); }
+
   /// Lets a held client direction go on (the session is ending).
   void release() {
     holding_ = false;

@@ -1,0 +1,131 @@
+// SessionRewriter driven message by message, without sockets: what it remembers about portals.
+// (What it sends is tested end to end through the proxy in tests/integration.)
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+
+#include "codec/frame.hpp"
+#include "codec/messages.hpp"
+#include "codec/protocol.hpp"
+#include "rules/load_rules.hpp"
+#include "session_rewriter.hpp"
+
+using namespace pgsoftdelete;
+using namespace pgsoftdelete::proxy;
+
+namespace {
+
+std::shared_ptr<const Runtime> humans_runtime() {
+  auto rules = rules::load_rules_from_string("[[table]]\nname = \"humans\"\n", "test.toml");
+  REQUIRE(rules.has_value());
+  return std::make_shared<const Runtime>(Runtime{std::make_shared<const rules::Engine>(*rules), Mode::enforce});
+}
+
+std::string parse_msg(const std::string& statement, const std::string& sql) {
+  std::string out;
+  codec::encode(codec::Parse{statement, sql, {}}, out);
+  return out;
+}
+std::string bind_msg(const std::string& portal, const std::string& statement) {
+  std::string out;
+  codec::encode(codec::Bind{portal, statement, std::string(6, '\0')}, out);  // no formats, no parameters
+  return out;
+}
+std::string execute_msg(const std::string& portal) {
+  std::string out;
+  codec::encode_raw(codec::frontend::execute, portal + std::string(5, '\0'), out);  // name, max rows 0
+  return out;
+}
+std::string sync_msg() {
+  std::string out;
+  codec::encode_raw(codec::frontend::sync, "", out);
+  return out;
+}
+std::string answer(char type, const std::string& body = "") {
+  std::string out;
+  codec::encode_raw(type, body, out);
+  return out;
+}
+std::string ready(char status) { return answer(codec::backend::ready_for_query, std::string(1, status)); }
+std::string complete(const std::string& tag) { return answer(codec::backend::command_complete, tag + '\0'); }
+
+struct Harness {
+  asio::io_context io;
+  Metrics metrics;
+  RuntimeHolder runtime{humans_runtime()};
+  SessionRewriter rewriter{io.get_executor(), runtime, metrics, "alice", 1, rules::Hints{}};
+
+  Verdict feed(MessageHandler& side, const std::string& message) {
+    const auto header = codec::decode_header(message, 1u << 30);
+    REQUIRE(header.status == codec::DecodeStatus::ok);
+    Outbox out;
+    return side.on_message(header.header, message, out);
+  }
+  Verdict client(const std::string& m) { return feed(rewriter.client_side(), m); }
+  Verdict server(const std::string& m) { return feed(rewriter.server_side(), m); }
+
+  /// One Bind/Execute/Sync of `portal` and the server's answers, ending with ReadyForQuery `status`.
+  void round_trip(const std::string& portal, char status) {
+    client(bind_msg(portal, ""));
+    client(execute_msg(portal));
+    client(sync_msg());
+    server(answer(codec::backend::bind_complete));
+    server(complete("SELECT 1"));
+    server(ready(status));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("session rewriter: portals are forgotten when their transaction has ended") {
+  Harness h;
+  SUBCASE("a new portal name per query does not grow the map") {
+    for (int i = 0; i < 1000; ++i) h.round_trip("C_" + std::to_string(i), codec::transaction_status::idle);
+    CHECK(h.rewriter.portal_count() == 0);
+  }
+  SUBCASE("inside a transaction block they are kept until it ends") {
+    h.round_trip("C_1", codec::transaction_status::in_block);
+    h.round_trip("C_2", codec::transaction_status::in_block);
+    CHECK(h.rewriter.portal_count() == 2);
+    h.round_trip("C_3", codec::transaction_status::idle);
+    CHECK(h.rewriter.portal_count() == 0);
+  }
+  SUBCASE("not while later messages still await their answers") {
+    h.client(bind_msg("a", ""));
+    h.client(execute_msg("a"));
+    h.client(sync_msg());
+    h.client(bind_msg("b", ""));  // pipelined behind the first Sync
+    h.server(answer(codec::backend::bind_complete));
+    h.server(complete("SELECT 1"));
+    h.server(ready(codec::transaction_status::idle));
+    CHECK(h.rewriter.portal_count() == 2);
+    h.client(execute_msg("b"));
+    h.client(sync_msg());
+    h.server(answer(codec::backend::bind_complete));
+    h.server(complete("SELECT 1"));
+    h.server(ready(codec::transaction_status::idle));
+    CHECK(h.rewriter.portal_count() == 0);
+  }
+}
+
+TEST_CASE("session rewriter: a pipelined DELETE keeps its tag across another transaction's end") {
+  Harness h;
+  REQUIRE(h.client(parse_msg("del", "DELETE FROM humans WHERE id = $1")) == Verdict::replace);  // rewritten
+  h.server(answer(codec::backend::parse_complete));
+  h.server(ready(codec::transaction_status::idle));
+  // Bind/Execute/Sync of a SELECT, then of the DELETE, all sent before any answer.
+  h.client(bind_msg("s", ""));
+  h.client(execute_msg("s"));
+  h.client(sync_msg());
+  h.client(bind_msg("d", "del"));
+  h.client(execute_msg("d"));
+  h.client(sync_msg());
+  h.server(answer(codec::backend::bind_complete));
+  CHECK(h.server(complete("SELECT 1")) == Verdict::forward);
+  h.server(ready(codec::transaction_status::idle));
+  h.server(answer(codec::backend::bind_complete));
+  CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);  // answered as DELETE 1
+  h.server(ready(codec::transaction_status::idle));
+  CHECK(h.rewriter.portal_count() == 0);
+}
