@@ -185,6 +185,12 @@ parser::Error SessionRewriter::proxy_refusal(std::string message, const char* pr
   return error;
 }
 
+parser::Error SessionRewriter::reserved_name_refusal(std::string_view name, const char* protocol) {
+  return proxy_refusal("pgsoftdelete: prepared statement name \"" + std::string(name) + "\" is reserved: names starting with \"" +
+                           std::string(reserved_prefix) + "\" belong to the proxy",
+                       protocol);
+}
+
 std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::RewriteResult& result,
                                                                  std::string_view sql) {
   std::vector<Effect> effects;
@@ -259,6 +265,10 @@ Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
                                     "\" was prepared under other pgsoftdelete hints; PREPARE it again",
                                 "simple-protocol");
     }
+    if (!refusal && may_use_reserved_name(*sql))
+      for (const auto& f : statement_facts(*sql))
+        if (f.kind == StatementFacts::Kind::prepare && is_reserved_name(f.name))
+          refusal = reserved_name_refusal(f.name, "simple-protocol");
     // The engine rewrote the later statements under hints that a transaction end midway may undo.
     if (!refusal && ends_transaction_midway(effects))
       refusal = proxy_refusal("pgsoftdelete: a transaction end followed by more statements in the same query "
@@ -289,6 +299,8 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
   // and the variants we prepared for it with it.
   if (parse->statement.empty()) forget_statement(parse->statement, out);
   auto result = rewrite(parse->sql, "extended-protocol");
+  if (result && mode_ == Mode::enforce && is_reserved_name(parse->statement))
+    result = std::unexpected(reserved_name_refusal(parse->statement, "extended-protocol"));
   if (!result) {
     // Under the client's own name: a named statement that exists stays, as PostgreSQL keeps it
     // when a Parse of the same name fails; the unnamed one is gone, as above.
@@ -353,7 +365,8 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
       return Verdict::replace;
     }
     EffectPtr effect = single_effect(*result, prepared.sql);
-    std::string variant_name = "pgsd_" + std::to_string(id_) + "_" + std::to_string(++next_variant_);
+    std::string variant_name =
+        std::string(reserved_prefix) + std::to_string(id_) + "_" + std::to_string(++next_variant_);
     std::string bytes;
     codec::encode(codec::Parse{variant_name, result->unchanged ? prepared.sql : std::move(result->sql),
                                prepared.parameter_types},

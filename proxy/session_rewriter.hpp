@@ -155,6 +155,8 @@ class SessionRewriter {
   std::expected<rules::RewriteResult, parser::Error> rewrite(std::string_view sql, const char* protocol);
   /// A refusal the proxy decides itself (0A000), counted and logged like the engine's.
   parser::Error proxy_refusal(std::string message, const char* protocol);
+  /// The refusal of a prepared statement name reserved for the proxy's variants.
+  parser::Error reserved_name_refusal(std::string_view name, const char* protocol);
   /// Effects of each statement, with facts when the session needs them.
   std::vector<Effect> effects_of(const rules::RewriteResult& result, std::string_view sql);
   /// The one statement's effect of a Parse, or null.

@@ -42,16 +42,34 @@ std::vector<StatementFacts> statement_facts(std::string_view sql) {
   return facts;
 }
 
+namespace {
+
+/// `word` (lower case) at byte `start` of `sql`, in any case.
+bool matches_at(std::string_view sql, std::size_t start, std::string_view word) {
+  if (start > sql.size() || sql.size() - start < word.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(sql[start + i])) != word[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+bool is_reserved_name(std::string_view name) { return name.starts_with(reserved_prefix); }
+
+bool may_use_reserved_name(std::string_view sql) {
+  // The prefix ends with an underscore: look before each one (a quoted or Unicode-escaped name
+  // such as U&"\0070gsd_1" is missed; the proxy's names are never spelled that way by accident).
+  const std::size_t stem = reserved_prefix.size() - 1;
+  for (auto at = sql.find('_'); at != std::string_view::npos; at = sql.find('_', at + 1))
+    if (at >= stem && matches_at(sql, at - stem, reserved_prefix)) return true;
+  return false;
+}
+
 bool may_change_lexing(std::string_view sql) {
   // Each name has an underscore: look around each one, case-insensitively.
-  const auto matches_at = [&](std::size_t start, std::string_view word) {
-    if (start > sql.size() || sql.size() - start < word.size()) return false;
-    for (std::size_t i = 0; i < word.size(); ++i)
-      if (std::tolower(static_cast<unsigned char>(sql[start + i])) != word[i]) return false;
-    return true;
-  };
   for (auto at = sql.find('_'); at != std::string_view::npos; at = sql.find('_', at + 1)) {
-    if (matches_at(at, "_encoding") || matches_at(at, "_conforming") || (at >= 3 && matches_at(at - 3, "set_config")))
+    if (matches_at(sql, at, "_encoding") || matches_at(sql, at, "_conforming") ||
+        (at >= 3 && matches_at(sql, at - 3, "set_config")))
       return true;
   }
   return false;

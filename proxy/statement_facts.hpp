@@ -36,6 +36,17 @@ bool may_change_lexing(std::string_view sql);
 /// DEALLOCATE. A cheap keyword scan; it may say yes wrongly, never no wrongly.
 bool may_be_session_control(std::string_view sql);
 
+/// Prepared statement names that start with this are the proxy's own (variants of a client's
+/// statement under other hints): a client using one could run or replace a variant unknowingly.
+inline constexpr std::string_view reserved_prefix = "pgsd_";
+
+/// True when a prepared statement `name` is reserved for the proxy.
+bool is_reserved_name(std::string_view name);
+
+/// True when `sql` may PREPARE a statement under a reserved name. A cheap case-insensitive scan;
+/// it may say yes wrongly, and no wrongly only for a name written with Unicode escapes.
+bool may_use_reserved_name(std::string_view sql);
+
 /// True when `sql` is one SET or RESET of the setting `name` and nothing else.
 bool only_sets(std::string_view sql, std::string_view name);
 

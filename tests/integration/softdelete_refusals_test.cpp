@@ -51,6 +51,20 @@ TEST_CASE("a refused extended-protocol statement, then the next one works") {
   CHECK(direct("SELECT count(*) FROM aliens") == "5");
 }
 
+TEST_CASE("prepared statement names starting with pgsd_ are the proxy's own: refused in both protocols") {
+  auto c = seeded_connection();
+  Result prep(PQprepare(c.get(), "pgsd_1_1", "SELECT 1", 0, nullptr));
+  CHECK(prep.sqlstate() == "0A000");
+  CHECK(prep.error().find("reserved") != std::string::npos);
+  CHECK(c.exec("PREPARE PGSD_x AS SELECT 1").sqlstate() == "0A000");  // folded to pgsd_x
+  CHECK(c.exec("SELECT 1; PREPARE pgsd_y AS SELECT 2").sqlstate() == "0A000");
+  CHECK(c.exec("PREPARE \"PGSD_x\" AS SELECT 1").ok());  // quoted upper case: not the proxy's
+  Result mine(PQprepare(c.get(), "mine", "SELECT count(*) FROM humans", 0, nullptr));
+  CHECK(mine.ok());
+  Result run(PQexecPrepared(c.get(), "mine", 0, nullptr, nullptr, nullptr, 0));
+  CHECK(run.value() == "3");
+}
+
 TEST_CASE("a refused Parse in the middle of a pipeline: error, then discard until Sync") {
   auto c = seeded_connection();
   CHECK(pipeline(c, {"DELETE FROM humans WHERE id = 1", "TRUNCATE humans", "DELETE FROM humans WHERE id = 2"}) ==
