@@ -296,8 +296,10 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
     return Verdict::forward;
   }
   // A Parse of the unnamed statement drops the previous one first, on the server as here,
-  // and the variants we prepared for it with it.
-  if (parse->statement.empty()) forget_statement(parse->statement, out);
+  // and the variants we prepared for it with it (kept aside: if the server skips this Parse after
+  // an earlier error, the statement lives on).
+  std::unique_ptr<Prepared> before;
+  if (parse->statement.empty()) before = forget_statement(parse->statement, out);
   auto result = rewrite(parse->sql, "extended-protocol");
   if (result && mode_ == Mode::enforce && is_reserved_name(parse->statement))
     result = std::unexpected(reserved_name_refusal(parse->statement, "extended-protocol"));
@@ -315,9 +317,9 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
                     .effect = single_effect(*result, parse->sql),
                     .variants = {}};
 
-  Pending p{.kind = Pending::Kind::parse, .statement = parse->statement};
+  Pending p{.kind = Pending::Kind::parse, .statement = parse->statement, .replaced = std::move(before)};
   if (auto it = statements_.find(parse->statement); it != statements_.end())
-    p.replaced = std::make_unique<Prepared>(it->second);
+    p.replaced = std::make_unique<Prepared>(std::move(it->second));  // overwritten below
   const bool unchanged = result->unchanged;
   if (!unchanged) {
     std::string rewritten;
@@ -339,11 +341,13 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
     pending_.push_back({.kind = Pending::Kind::bind});
     return Verdict::forward;
   }
+  // What the portal's name meant before: if the server skips this Bind, that still holds.
+  auto before = portal_state(*portal);
   auto it = statements_.find(*name);
   if (it == statements_.end()) {
     // Prepared before rules applied to it, or unknown to the server too: it answers for itself.
     set_portal(*portal, nullptr);
-    pending_.push_back({.kind = Pending::Kind::bind});
+    pending_.push_back({.kind = Pending::Kind::bind, .portal_before = std::move(before)});
     return Verdict::forward;
   }
   Prepared& prepared = it->second;
@@ -351,7 +355,7 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   const std::string key = variant_key();
   if ((prepared.hint_free && prepared.rules_version == rules_version()) || prepared.hints_key == key) {
     set_portal(*portal, prepared.effect);
-    pending_.push_back({.kind = Pending::Kind::bind});
+    pending_.push_back({.kind = Pending::Kind::bind, .portal_before = std::move(before)});
     return Verdict::forward;
   }
   // Hints changed since the statement was prepared: run the variant for the hints in force now,
@@ -380,20 +384,29 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   std::string bytes;
   codec::encode(codec::Bind{std::string(*portal), variant->second.first, std::string(reader.rest())}, bytes);
   out.send(std::move(bytes));
-  pending_.push_back({.kind = Pending::Kind::bind});
+  pending_.push_back({.kind = Pending::Kind::bind, .portal_before = std::move(before)});
   return Verdict::replace;
 }
 
-void SessionRewriter::forget_statement(const std::string& name, Outbox& out) {
+std::unique_ptr<SessionRewriter::Prepared> SessionRewriter::forget_statement(const std::string& name, Outbox& out) {
   auto it = statements_.find(name);
-  if (it == statements_.end()) return;
+  if (it == statements_.end()) return nullptr;
   for (auto& [key, variant] : it->second.variants) {
     std::string bytes;
     codec::encode(codec::Close{'S', variant.first}, bytes);
     out.send(std::move(bytes));
     pending_.push_back({.kind = Pending::Kind::close, .injected = true});
   }
+  auto forgotten = std::make_unique<Prepared>(std::move(it->second));
   statements_.erase(it);
+  return forgotten;
+}
+
+std::pair<std::string, std::optional<SessionRewriter::EffectPtr>> SessionRewriter::portal_state(
+    std::string_view portal) const {
+  auto it = portals_.find(portal);
+  if (it == portals_.end()) return {std::string(portal), std::nullopt};
+  return {std::string(portal), it->second};
 }
 
 Verdict SessionRewriter::on_close(std::string_view bytes, Outbox& out) {
@@ -401,13 +414,13 @@ Verdict SessionRewriter::on_close(std::string_view bytes, Outbox& out) {
   Pending p{.kind = Pending::Kind::close};
   if (close && close->target == 'S') {
     // Kept aside: if the server skips this Close (after an error), the statement lives on.
-    if (auto it = statements_.find(close->name); it != statements_.end()) {
-      p.statement = close->name;
-      p.replaced = std::make_unique<Prepared>(it->second);
-    }
-    forget_statement(close->name, out);
+    p.statement = close->name;
+    p.replaced = forget_statement(close->name, out);
   }
-  if (close && close->target == 'P') portals_.erase(close->name);
+  if (close && close->target == 'P') {
+    p.portal_before = portal_state(close->name);  // likewise
+    portals_.erase(close->name);
+  }
   pending_.push_back(std::move(p));
   if (out.empty()) return Verdict::forward;
   out.send(std::string(bytes));  // our Closes first, then the client's, whose answer it awaits
@@ -547,16 +560,34 @@ Verdict SessionRewriter::on_command_complete(std::string_view body, Outbox& out)
   return verdict;
 }
 
-void SessionRewriter::undo(Pending& p) {
+void SessionRewriter::undo(Pending& p, bool failed) {
   if (p.kind == Pending::Kind::parse && p.injected) {
     // A variant the server did not prepare must be prepared again next time.
     if (auto it = statements_.find(p.statement); it != statements_.end()) it->second.variants.erase(p.variant_key);
   } else if (p.kind == Pending::Kind::parse) {
-    if (p.replaced) statements_[p.statement] = std::move(*p.replaced);
+    // A failed Parse of the unnamed statement has still dropped the previous one; a skipped one
+    // has not, nor a Parse of a named statement in either case.
+    if (p.replaced && !(failed && p.statement.empty())) statements_[p.statement] = std::move(*p.replaced);
     else statements_.erase(p.statement);
   } else if (p.kind == Pending::Kind::close && p.replaced) {
     statements_[p.statement] = std::move(*p.replaced);  // the server kept it
   }
+  if (p.portal_before) {
+    auto& [portal, effect] = *p.portal_before;
+    if (effect) portals_.insert_or_assign(portal, *effect);
+    else portals_.erase(portal);
+  }
+}
+
+void SessionRewriter::skip_front() {
+  skipped_.push_back(std::move(pending_.front()));
+  pop_front();  // reads only `barrier`, which the move leaves as it was
+}
+
+void SessionRewriter::undo_skipped() {
+  for (std::size_t i = skipped_.size(); i-- > 0;) undo(skipped_[i], i == 0 && first_skipped_failed_);
+  skipped_.clear();
+  first_skipped_failed_ = false;
 }
 
 Verdict SessionRewriter::on_error(Outbox& out) {
@@ -578,9 +609,14 @@ Verdict SessionRewriter::on_error(Outbox& out) {
   // ReadyForQuery that follows it; nothing after the Sync is skipped.
   if (head.kind == Pending::Kind::sync) return verdict;
   if (head.kind != Pending::Kind::query && head.kind != Pending::Kind::function_call) {
-    // Extended protocol: the server skips everything up to the next Sync.
-    if (!refused) undo(head);
-    pop_front();
+    // Extended protocol: the server skips everything up to the next Sync. What the failed message
+    // and the skipped ones changed here is undone at the ReadyForQuery, newest first.
+    if (refused) {
+      pop_front();  // it changed nothing here
+    } else {
+      skip_front();
+      first_skipped_failed_ = true;
+    }
     discarding_ = true;
   }
   return verdict;
@@ -618,10 +654,13 @@ Verdict SessionRewriter::on_ready(std::string_view body) {
     // Whatever was sent between the error and the Sync was never carried out.
     while (!pending_.empty()) {
       const bool sync = pending_.front().kind == Pending::Kind::sync;
-      if (!sync) undo(pending_.front());
-      pop_front();
-      if (sync) break;
+      if (sync) {
+        pop_front();
+        break;
+      }
+      skip_front();
     }
+    undo_skipped();
     discarding_ = false;
   } else if (!pending_.empty()) {
     const auto kind = pending_.front().kind;

@@ -98,6 +98,9 @@ class SessionRewriter {
     std::string statement;                 ///< parse, close: the client's name, to undo if the server rejects it
     std::unique_ptr<Prepared> replaced;    ///< parse, close: what that name meant before
     std::string variant_key;               ///< injected parse of a variant: its key, to forget it on failure
+    /// bind, close of a portal: its name and what was recorded for it before (none: absent), to
+    /// restore if the server skips the message.
+    std::optional<std::pair<std::string, std::optional<EffectPtr>>> portal_before;
     bool barrier = false;                  ///< the client direction waits for this answer
   };
 
@@ -166,10 +169,19 @@ class SessionRewriter {
   /// pipeline end up exactly as if the statement had failed there.
   /// `statement` names the Parse sent instead of a refused Parse or Bind.
   void refuse(const parser::Error& error, Pending::Kind kind, std::string_view statement, Outbox& out);
-  /// Undoes what the client side assumed about a message the server did not carry out.
-  void undo(Pending& p);
+  /// Undoes what the client side assumed about a message the server did not carry out: it failed
+  /// (`failed`), or was skipped after an earlier error.
+  void undo(Pending& p, bool failed);
+  /// Moves the oldest pending entry to skipped_: the server did not carry it out.
+  void skip_front();
+  /// Undoes the skipped messages, newest first (a Close then a Parse of one name, both skipped,
+  /// must leave the name as it was before either).
+  void undo_skipped();
+  /// What portals_ holds for `portal` now, for Pending::portal_before.
+  std::pair<std::string, std::optional<EffectPtr>> portal_state(std::string_view portal) const;
   void apply(const Effect& effect, std::string& tag);
-  void forget_statement(const std::string& name, Outbox& out);
+  /// Drops a statement and closes its variants on the server; returns what it was (null: unknown).
+  std::unique_ptr<Prepared> forget_statement(const std::string& name, Outbox& out);
 
   /// Takes the current rules and mode for the next statement (they change on reload).
   void refresh();
@@ -188,6 +200,8 @@ class SessionRewriter {
   SessionHints hints_;
   std::deque<Pending> pending_;
   bool discarding_ = false;     // the server skips messages until Sync after an error
+  std::vector<Pending> skipped_;  // the failed message and those skipped after it, undone at ReadyForQuery
+  bool first_skipped_failed_ = false;  // skipped_[0] is the message that failed (not a refused one)
   bool pending_rollback_ = false;  // a ROLLBACK tag of unknown kind waits for ReadyForQuery
   NameMap<Prepared> statements_;
   NameMap<EffectPtr> portals_;

@@ -129,3 +129,85 @@ TEST_CASE("session rewriter: a pipelined DELETE keeps its tag across another tra
   h.server(ready(codec::transaction_status::idle));
   CHECK(h.rewriter.portal_count() == 0);
 }
+
+namespace {
+
+std::string describe_msg(const std::string& statement) {
+  std::string out;
+  codec::encode(codec::Describe{'S', statement}, out);
+  return out;
+}
+std::string close_msg(char target, const std::string& name) {
+  std::string out;
+  codec::encode(codec::Close{target, name}, out);
+  return out;
+}
+std::string error() {
+  static constexpr char fields[] = "SERROR\0C26000\0Mno such statement\0";  // and the final \0
+  return answer(codec::backend::error_response, std::string(fields, sizeof fields));
+}
+
+/// Prepares `del` as a rewritten DELETE of humans.
+void prepare_delete(Harness& h) {
+  REQUIRE(h.client(parse_msg("del", "DELETE FROM humans WHERE id = $1")) == Verdict::replace);
+  h.client(sync_msg());
+  h.server(answer(codec::backend::parse_complete));
+  h.server(ready(codec::transaction_status::idle));
+}
+
+/// A Describe of a statement that does not exist: the server's error makes it skip what follows.
+void failing_describe(Harness& h) { h.client(describe_msg("nope")); }
+
+}  // namespace
+
+TEST_CASE("session rewriter: messages skipped after an error change nothing") {
+  Harness h;
+  prepare_delete(h);
+
+  SUBCASE("a skipped Close of a portal: the portal still runs its DELETE") {
+    h.client(bind_msg("p", "del"));
+    h.client(sync_msg());
+    h.server(answer(codec::backend::bind_complete));
+    h.server(ready(codec::transaction_status::in_block));
+    failing_describe(h);
+    h.client(close_msg('P', "p"));
+    h.client(sync_msg());
+    h.server(error());
+    h.server(ready(codec::transaction_status::failed));  // then ROLLBACK TO a savepoint older than p
+    h.client(execute_msg("p"));
+    h.client(sync_msg());
+    CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);  // answered as DELETE 1
+    h.server(ready(codec::transaction_status::in_block));
+  }
+
+  SUBCASE("a skipped Close then Parse of one name (a statement cache's eviction): the old statement stays") {
+    failing_describe(h);
+    h.client(close_msg('S', "del"));
+    h.client(parse_msg("del", "SELECT 1"));
+    h.client(sync_msg());
+    h.server(error());
+    h.server(ready(codec::transaction_status::idle));
+    // The server still has the DELETE under that name.
+    h.client(bind_msg("", "del"));
+    h.client(execute_msg(""));
+    h.client(sync_msg());
+    h.server(answer(codec::backend::bind_complete));
+    CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);
+    h.server(ready(codec::transaction_status::idle));
+  }
+
+  SUBCASE("a failed Bind leaves the portal's earlier binding") {
+    h.client(bind_msg("p", "del"));
+    h.client(sync_msg());
+    h.server(answer(codec::backend::bind_complete));
+    h.server(ready(codec::transaction_status::in_block));
+    h.client(bind_msg("p", "unknown"));  // fails: the portal exists
+    h.client(sync_msg());
+    h.server(error());
+    h.server(ready(codec::transaction_status::failed));
+    h.client(execute_msg("p"));
+    h.client(sync_msg());
+    CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);
+    h.server(ready(codec::transaction_status::in_block));
+  }
+}
