@@ -196,6 +196,24 @@ TEST_CASE("session rewriter: messages skipped after an error change nothing") {
     h.server(ready(codec::transaction_status::idle));
   }
 
+  SUBCASE("a skipped Parse of the unnamed statement: the server's unnamed statement stays") {
+    REQUIRE(h.client(parse_msg("", "DELETE FROM humans WHERE id = $1")) == Verdict::replace);
+    h.client(sync_msg());
+    h.server(answer(codec::backend::parse_complete));
+    h.server(ready(codec::transaction_status::idle));
+    failing_describe(h);
+    h.client(parse_msg("", "SELECT 1"));
+    h.client(sync_msg());
+    h.server(error());
+    h.server(ready(codec::transaction_status::idle));
+    h.client(bind_msg("", ""));
+    h.client(execute_msg(""));
+    h.client(sync_msg());
+    h.server(answer(codec::backend::bind_complete));
+    CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);
+    h.server(ready(codec::transaction_status::idle));
+  }
+
   SUBCASE("a failed Bind leaves the portal's earlier binding") {
     h.client(bind_msg("p", "del"));
     h.client(sync_msg());
