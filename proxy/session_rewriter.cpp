@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <utility>
 
 #include "codec/protocol.hpp"
 #include "codec/wire.hpp"
@@ -226,9 +227,11 @@ SessionRewriter::EffectPtr SessionRewriter::single_effect(const rules::RewriteRe
   return std::make_shared<const Effect>(std::move(effects.front()));
 }
 
-void SessionRewriter::set_portal(std::string_view portal, EffectPtr effect) {
-  if (auto it = portals_.find(portal); it != portals_.end()) it->second = std::move(effect);
-  else portals_.emplace(std::string(portal), std::move(effect));
+SessionRewriter::PortalBefore SessionRewriter::set_portal(std::string_view portal, EffectPtr effect) {
+  PortalBefore before{std::string(portal), std::nullopt};
+  if (auto it = portals_.find(portal); it != portals_.end()) before.second = std::exchange(it->second, std::move(effect));
+  else portals_.emplace(before.first, std::move(effect));
+  return before;
 }
 
 void SessionRewriter::refuse(const parser::Error& error, Pending::Kind kind, std::string_view statement,
@@ -341,21 +344,18 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
     pending_.push_back({.kind = Pending::Kind::bind});
     return Verdict::forward;
   }
-  // What the portal's name meant before: if the server skips this Bind, that still holds.
-  auto before = portal_state(*portal);
+  // Each Bind keeps what the portal's name meant before: if the server skips it, that still holds.
   auto it = statements_.find(*name);
   if (it == statements_.end()) {
     // Prepared before rules applied to it, or unknown to the server too: it answers for itself.
-    set_portal(*portal, nullptr);
-    pending_.push_back({.kind = Pending::Kind::bind, .portal_before = std::move(before)});
+    pending_.push_back({.kind = Pending::Kind::bind, .portal_before = set_portal(*portal, nullptr)});
     return Verdict::forward;
   }
   Prepared& prepared = it->second;
   refresh();
   const std::string key = variant_key();
   if ((prepared.hint_free && prepared.rules_version == rules_version()) || prepared.hints_key == key) {
-    set_portal(*portal, prepared.effect);
-    pending_.push_back({.kind = Pending::Kind::bind, .portal_before = std::move(before)});
+    pending_.push_back({.kind = Pending::Kind::bind, .portal_before = set_portal(*portal, prepared.effect)});
     return Verdict::forward;
   }
   // Hints changed since the statement was prepared: run the variant for the hints in force now,
@@ -380,7 +380,7 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
                         .variant_key = key});
     variant = prepared.variants.emplace(key, std::make_pair(std::move(variant_name), std::move(effect))).first;
   }
-  set_portal(*portal, variant->second.second);
+  auto before = set_portal(*portal, variant->second.second);
   std::string bytes;
   codec::encode(codec::Bind{std::string(*portal), variant->second.first, std::string(reader.rest())}, bytes);
   out.send(std::move(bytes));
@@ -402,13 +402,6 @@ std::unique_ptr<SessionRewriter::Prepared> SessionRewriter::forget_statement(con
   return forgotten;
 }
 
-std::pair<std::string, std::optional<SessionRewriter::EffectPtr>> SessionRewriter::portal_state(
-    std::string_view portal) const {
-  auto it = portals_.find(portal);
-  if (it == portals_.end()) return {std::string(portal), std::nullopt};
-  return {std::string(portal), it->second};
-}
-
 Verdict SessionRewriter::on_close(std::string_view bytes, Outbox& out) {
   auto close = codec::decode_close(bytes.substr(codec::header_size));
   Pending p{.kind = Pending::Kind::close};
@@ -418,8 +411,12 @@ Verdict SessionRewriter::on_close(std::string_view bytes, Outbox& out) {
     p.replaced = forget_statement(close->name, out);
   }
   if (close && close->target == 'P') {
-    p.portal_before = portal_state(close->name);  // likewise
-    portals_.erase(close->name);
+    PortalBefore before{close->name, std::nullopt};  // likewise
+    if (auto it = portals_.find(close->name); it != portals_.end()) {
+      before.second = std::move(it->second);
+      portals_.erase(it);
+    }
+    p.portal_before = std::move(before);
   }
   pending_.push_back(std::move(p));
   if (out.empty()) return Verdict::forward;

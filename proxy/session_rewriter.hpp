@@ -63,6 +63,8 @@ class SessionRewriter {
   };
   /// Shared by a statement, its portals and their Executes without copying; null when trivial.
   using EffectPtr = std::shared_ptr<const Effect>;
+  /// A portal's name and what was recorded for it before a Bind or Close (none: absent).
+  using PortalBefore = std::pair<std::string, std::optional<EffectPtr>>;
 
   /// Heterogeneous lookup by string_view: no allocation to find a name off the wire.
   struct NameHash {
@@ -100,7 +102,7 @@ class SessionRewriter {
     std::string variant_key;               ///< injected parse of a variant: its key, to forget it on failure
     /// bind, close of a portal: its name and what was recorded for it before (none: absent), to
     /// restore if the server skips the message.
-    std::optional<std::pair<std::string, std::optional<EffectPtr>>> portal_before;
+    std::optional<PortalBefore> portal_before;
     bool barrier = false;                  ///< the client direction waits for this answer
   };
 
@@ -164,7 +166,8 @@ class SessionRewriter {
   std::vector<Effect> effects_of(const rules::RewriteResult& result, std::string_view sql);
   /// The one statement's effect of a Parse, or null.
   EffectPtr single_effect(const rules::RewriteResult& result, std::string_view sql);
-  void set_portal(std::string_view portal, EffectPtr effect);
+  /// Records `portal`'s effect; returns what it replaced (one lookup, the old effect moved out).
+  PortalBefore set_portal(std::string_view portal, EffectPtr effect);
   /// Replaces a refused message by one the server rejects at once, so that its transaction and
   /// pipeline end up exactly as if the statement had failed there.
   /// `statement` names the Parse sent instead of a refused Parse or Bind.
@@ -177,8 +180,6 @@ class SessionRewriter {
   /// Undoes the skipped messages, newest first (a Close then a Parse of one name, both skipped,
   /// must leave the name as it was before either).
   void undo_skipped();
-  /// What portals_ holds for `portal` now, for Pending::portal_before.
-  std::pair<std::string, std::optional<EffectPtr>> portal_state(std::string_view portal) const;
   void apply(const Effect& effect, std::string& tag);
   /// Drops a statement and closes its variants on the server; returns what it was (null: unknown).
   std::unique_ptr<Prepared> forget_statement(const std::string& name, Outbox& out);

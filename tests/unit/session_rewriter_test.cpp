@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "codec/frame.hpp"
 #include "codec/messages.hpp"
@@ -65,13 +67,27 @@ struct Harness {
   Verdict client(const std::string& m) { return feed(rewriter.client_side(), m); }
   Verdict server(const std::string& m) { return feed(rewriter.server_side(), m); }
 
-  /// One Bind/Execute/Sync of `portal` and the server's answers, ending with ReadyForQuery `status`.
-  void round_trip(const std::string& portal, char status) {
-    client(bind_msg(portal, ""));
+  /// Execute/Sync of `portal`, bound first to `statement` when given, and the server's answers: `tag`,
+  /// then ReadyForQuery `status`. Returns the verdict on the tag (replace: the proxy fixed it).
+  Verdict run(const std::string& portal, const std::optional<std::string>& statement, const std::string& tag,
+              char status) {
+    if (statement) client(bind_msg(portal, *statement));
     client(execute_msg(portal));
     client(sync_msg());
+    if (statement) server(answer(codec::backend::bind_complete));
+    const Verdict verdict = server(complete(tag));
+    server(ready(status));
+    return verdict;
+  }
+
+  /// One Bind/Execute/Sync of `portal` to the unnamed statement, ending with ReadyForQuery `status`.
+  void round_trip(const std::string& portal, char status) { run(portal, "", "SELECT 1", status); }
+
+  /// Bind/Sync of `portal` to `statement`, answered, ending with ReadyForQuery `status`.
+  void bind(const std::string& portal, const std::string& statement, char status) {
+    client(bind_msg(portal, statement));
+    client(sync_msg());
     server(answer(codec::backend::bind_complete));
-    server(complete("SELECT 1"));
     server(ready(status));
   }
 };
@@ -155,8 +171,15 @@ void prepare_delete(Harness& h) {
   h.server(ready(codec::transaction_status::idle));
 }
 
-/// A Describe of a statement that does not exist: the server's error makes it skip what follows.
-void failing_describe(Harness& h) { h.client(describe_msg("nope")); }
+/// A batch the server rejects at its first message (a Describe of a statement that does not exist) and
+/// skips until its Sync: `skipped` are sent in between. Ends with ReadyForQuery `status`.
+void failing_batch(Harness& h, const std::vector<std::string>& skipped, char status) {
+  h.client(describe_msg("nope"));
+  for (const auto& m : skipped) h.client(m);
+  h.client(sync_msg());
+  h.server(error());
+  h.server(ready(status));
+}
 
 }  // namespace
 
@@ -164,68 +187,37 @@ TEST_CASE("session rewriter: messages skipped after an error change nothing") {
   Harness h;
   prepare_delete(h);
 
+  using codec::transaction_status::failed;
+  using codec::transaction_status::idle;
+  using codec::transaction_status::in_block;
+
   SUBCASE("a skipped Close of a portal: the portal still runs its DELETE") {
-    h.client(bind_msg("p", "del"));
-    h.client(sync_msg());
-    h.server(answer(codec::backend::bind_complete));
-    h.server(ready(codec::transaction_status::in_block));
-    failing_describe(h);
-    h.client(close_msg('P', "p"));
-    h.client(sync_msg());
-    h.server(error());
-    h.server(ready(codec::transaction_status::failed));  // then ROLLBACK TO a savepoint older than p
-    h.client(execute_msg("p"));
-    h.client(sync_msg());
-    CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);  // answered as DELETE 1
-    h.server(ready(codec::transaction_status::in_block));
+    h.bind("p", "del", in_block);
+    failing_batch(h, {close_msg('P', "p")}, failed);  // then ROLLBACK TO a savepoint older than p
+    CHECK(h.run("p", std::nullopt, "UPDATE 1", in_block) == Verdict::replace);  // answered as DELETE 1
   }
 
   SUBCASE("a skipped Close then Parse of one name (a statement cache's eviction): the old statement stays") {
-    failing_describe(h);
-    h.client(close_msg('S', "del"));
-    h.client(parse_msg("del", "SELECT 1"));
-    h.client(sync_msg());
-    h.server(error());
-    h.server(ready(codec::transaction_status::idle));
+    failing_batch(h, {close_msg('S', "del"), parse_msg("del", "SELECT 1")}, idle);
     // The server still has the DELETE under that name.
-    h.client(bind_msg("", "del"));
-    h.client(execute_msg(""));
-    h.client(sync_msg());
-    h.server(answer(codec::backend::bind_complete));
-    CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);
-    h.server(ready(codec::transaction_status::idle));
+    CHECK(h.run("", "del", "UPDATE 1", idle) == Verdict::replace);
   }
 
   SUBCASE("a skipped Parse of the unnamed statement: the server's unnamed statement stays") {
     REQUIRE(h.client(parse_msg("", "DELETE FROM humans WHERE id = $1")) == Verdict::replace);
     h.client(sync_msg());
     h.server(answer(codec::backend::parse_complete));
-    h.server(ready(codec::transaction_status::idle));
-    failing_describe(h);
-    h.client(parse_msg("", "SELECT 1"));
-    h.client(sync_msg());
-    h.server(error());
-    h.server(ready(codec::transaction_status::idle));
-    h.client(bind_msg("", ""));
-    h.client(execute_msg(""));
-    h.client(sync_msg());
-    h.server(answer(codec::backend::bind_complete));
-    CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);
-    h.server(ready(codec::transaction_status::idle));
+    h.server(ready(idle));
+    failing_batch(h, {parse_msg("", "SELECT 1")}, idle);
+    CHECK(h.run("", "", "UPDATE 1", idle) == Verdict::replace);
   }
 
   SUBCASE("a failed Bind leaves the portal's earlier binding") {
-    h.client(bind_msg("p", "del"));
-    h.client(sync_msg());
-    h.server(answer(codec::backend::bind_complete));
-    h.server(ready(codec::transaction_status::in_block));
+    h.bind("p", "del", in_block);
     h.client(bind_msg("p", "unknown"));  // fails: the portal exists
     h.client(sync_msg());
     h.server(error());
-    h.server(ready(codec::transaction_status::failed));
-    h.client(execute_msg("p"));
-    h.client(sync_msg());
-    CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);
-    h.server(ready(codec::transaction_status::in_block));
+    h.server(ready(failed));
+    CHECK(h.run("p", std::nullopt, "UPDATE 1", in_block) == Verdict::replace);
   }
 }
