@@ -19,13 +19,12 @@ namespace pgsoftdelete::proxy {
 
 namespace {
 
-constexpr std::uint32_t auth_ok = 0;
-constexpr std::uint32_t auth_cleartext_password = 3;
-constexpr std::uint32_t max_admin_message = 64 * 1024;
+constexpr std::uint32_t max_admin_message = codec::max_auth_message_length;
 
-std::string authentication(std::uint32_t code) {
+std::string authentication(std::uint32_t code, std::string_view data = {}) {
   std::string body;
   codec::put_u32(body, code);
+  body += data;
   std::string out;
   codec::encode_raw(codec::backend::authentication, body, out);
   return out;
@@ -99,8 +98,14 @@ codec::TextResult show_config(const AdminContext& c) {
       {"upstream", cfg.upstream.to_string()},
       {"io_threads", std::to_string(cfg.io_threads)},
       {"max_message_size", std::to_string(cfg.max_message_size)},
-      {"connect_timeout_ms", std::to_string(cfg.connect_timeout.count())},
+      {"server_connect_timeout_ms", std::to_string(cfg.connect_timeout.count())},
+      {"server_login_timeout_ms", std::to_string(cfg.server_login_timeout.count())},
       {"startup_timeout_ms", std::to_string(cfg.startup_timeout.count())},
+      {"client_idle_timeout_ms", std::to_string(cfg.client_idle_timeout.count())},
+      {"max_client_conn", std::to_string(cfg.max_client_conn)},
+      {"max_user_conn", std::to_string(cfg.max_user_conn)},
+      {"max_pending_messages", std::to_string(cfg.max_pending_messages)},
+      {"max_pending_bytes", std::to_string(cfg.max_pending_bytes)},
       {"shutdown_timeout_ms", std::to_string(cfg.shutdown_timeout.count())},
       {"rules", path(cfg.rules)},
       {"mode", runtime->mode == Mode::enforce ? "enforce" : "observe"},
@@ -215,26 +220,46 @@ std::string prometheus_text(const AdminContext& c) {
   return out;
 }
 
+std::expected<codec::ScramVerifier, std::string> admin_verifier(const std::string& admin_password) {
+  if (admin_password.starts_with("SCRAM-SHA-256$")) return codec::parse_scram_verifier(admin_password);
+  return codec::scram_verifier_for_password(admin_password);
+}
+
 awaitable<std::string> run_admin_console(Transport& client, SerialWriter& out, const AdminContext& context,
-                                         const std::string& user, std::uint64_t session_id) {
+                                         const std::string& user, std::uint64_t session_id,
+                                         const std::function<void()>& logged_in) {
   const auto& admins = context.config->admin_users;
   if (context.config->admin_password.empty() || std::find(admins.begin(), admins.end(), user) == admins.end()) {
     co_await out.write(asio::buffer(error("FATAL", "28000", "pgsoftdelete: user \"" + user +
                                                                 "\" may not use the admin console")));
     co_return "admin console refused: not an admin user";
   }
-  // Cleartext password: use TLS or loopback for the console.
-  co_await out.write(asio::buffer(authentication(auth_cleartext_password)));
-  auto password = co_await read_message(client);
-  const std::string& expected = context.config->admin_password;
-  std::string given;
-  if (password && password->first == codec::frontend::password && !password->second.empty())
-    given = password->second.substr(0, password->second.size() - 1);
-  if (given.size() != expected.size() || CRYPTO_memcmp(given.data(), expected.data(), given.size()) != 0) {
+  // SCRAM-SHA-256, as PostgreSQL's own: the password never crosses the wire.
+  const auto refuse = [&](const std::string& why) -> awaitable<std::string> {
+    spdlog::warn("s{} admin console login failed for {}: {}", session_id, user, why);
     co_await out.write(asio::buffer(error("FATAL", "28P01", "password authentication failed for user \"" + user + "\"")));
-    co_return "admin console: wrong password";
-  }
-  std::string hello = authentication(auth_ok);
+    co_return "admin console: authentication failed";
+  };
+  codec::ScramServer scram(context.verifier);
+  co_await out.write(asio::buffer(authentication(codec::auth_code::sasl, codec::ScramServer::mechanism_list())));
+  auto initial = co_await read_message(client);
+  if (!initial || initial->first != codec::frontend::password) co_return co_await refuse("no SASLInitialResponse");
+  // SASLInitialResponse: mechanism name, then the length of the client-first-message and it.
+  codec::Reader reader(initial->second);
+  const auto mechanism = reader.cstring();
+  const auto length = mechanism ? reader.u32() : std::nullopt;
+  const std::string_view first = reader.rest();
+  if (!length || *length != first.size()) co_return co_await refuse("malformed SASLInitialResponse");
+  auto server_first = scram.client_first(*mechanism, first);
+  if (!server_first) co_return co_await refuse(server_first.error());
+  co_await out.write(asio::buffer(authentication(codec::auth_code::sasl_continue, *server_first)));
+  auto response = co_await read_message(client);
+  if (!response || response->first != codec::frontend::password) co_return co_await refuse("no SASLResponse");
+  auto server_final = scram.client_final(response->second);
+  if (!server_final) co_return co_await refuse(server_final.error());
+  co_await out.write(asio::buffer(authentication(codec::auth_code::sasl_final, *server_final)));
+  logged_in();
+  std::string hello = authentication(codec::auth_code::ok);
   for (auto [name, value] : {std::pair{"server_version", "15.0 (pgsoftdelete admin console)"},
                              std::pair{"server_encoding", "UTF8"}, std::pair{"client_encoding", "UTF8"},
                              std::pair{"DateStyle", "ISO, MDY"}, std::pair{"integer_datetimes", "on"},

@@ -1,6 +1,8 @@
 // Loading and checking the configuration; see config.hpp.
 #include "config.hpp"
 
+#include "codec/scram.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -34,8 +36,17 @@ class Reader {
       else if (name == "upstream") ok = endpoint(node, name, c.upstream);
       else if (name == "io_threads") ok = integer(node, name, 0, 1024, c.io_threads);
       else if (name == "max_message_size") ok = integer(node, name, min_message_size, max_message_size, c.max_message_size);
-      else if (name == "connect_timeout_ms") ok = millis(node, name, c.connect_timeout);
+      // connect_timeout_ms: the name before server_connect_timeout_ms, still read.
+      else if (name == "server_connect_timeout_ms" || name == "connect_timeout_ms") ok = millis(node, name, c.connect_timeout);
+      else if (name == "server_login_timeout_ms") ok = millis(node, name, c.server_login_timeout);
       else if (name == "startup_timeout_ms") ok = millis(node, name, c.startup_timeout);
+      else if (name == "client_idle_timeout_ms") ok = millis(node, name, c.client_idle_timeout, 0);
+      else if (name == "max_client_conn") ok = integer(node, name, 1, 1'000'000, c.max_client_conn);
+      else if (name == "max_user_conn") ok = integer(node, name, 0, 1'000'000, c.max_user_conn);
+      else if (name == "max_pending_messages") ok = integer(node, name, 16, 10'000'000, c.max_pending_messages);
+      else if (name == "max_pending_bytes") ok = integer(node, name, 65536, max_message_size, c.max_pending_bytes);
+      else if (name == "metrics_user") ok = assign(string(node, name), c.metrics_user);
+      else if (name == "metrics_password") ok = assign(string(node, name), c.metrics_password);
       else if (name == "shutdown_timeout_ms") ok = millis(node, name, c.shutdown_timeout);
       else if (name == "log_level") ok = level(node, name, c.log_level);
       else if (name == "rules") ok = path(node, name, c.rules);
@@ -94,9 +105,9 @@ class Reader {
   }
 
   std::expected<void, ConfigError> millis(const toml::node& node, const std::string& key,
-                                          std::chrono::milliseconds& out) const {
+                                          std::chrono::milliseconds& out, std::int64_t min = 1) const {
     std::int64_t v = 0;
-    auto ok = integer(node, key, 1, 3'600'000, v);
+    auto ok = integer(node, key, min, 86'400'000, v);
     if (ok) out = std::chrono::milliseconds(v);
     return ok;
   }
@@ -172,6 +183,10 @@ class Reader {
 };
 
 }  // namespace
+
+bool is_loopback(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
 
 std::expected<Mode, std::string> parse_mode(std::string_view text) {
   if (text == "enforce") return Mode::enforce;
@@ -254,6 +269,13 @@ std::expected<void, ConfigError> validate(const Config& c) {
     return fail("tls_client_certs needs tls_client_ca_file, the CA that signs client certificates");
   if (c.tls_client_certs != ClientCerts::none && !c.tls_cert_file)
     return fail("tls_client_certs needs TLS to clients: set tls_cert_file and tls_key_file");
+  if (c.admin_password.starts_with("SCRAM-SHA-256$"))
+    if (auto v = codec::parse_scram_verifier(c.admin_password); !v)
+      return fail("admin_password is not a valid SCRAM-SHA-256 verifier: " + v.error());
+  if (c.metrics_listen && c.metrics_password.empty() && !is_loopback(c.metrics_listen->host))
+    return fail(fmt::format("metrics_listen = \"{}\" is not a loopback address: set metrics_password (HTTP basic "
+                            "authentication) to serve metrics beyond this host",
+                            c.metrics_listen->to_string()));
   if ((c.upstream_tls == UpstreamTls::verify_ca || c.upstream_tls == UpstreamTls::verify_full) &&
       !c.upstream_tls_ca_file)
     return fail("upstream_tls = verify-ca or verify-full needs upstream_tls_ca_file");

@@ -49,9 +49,15 @@ struct Config {
   Endpoint upstream{"127.0.0.1", 5432};
   unsigned io_threads = 0;                       ///< 0: one per core
   std::uint32_t max_message_size = 64u << 20;    ///< largest client message accepted, in bytes
-  std::chrono::milliseconds connect_timeout{5000};   ///< to the upstream
-  std::chrono::milliseconds startup_timeout{60000};  ///< for a client to send its startup packet
+  std::chrono::milliseconds connect_timeout{5000};   ///< server_connect_timeout_ms: TCP (and TLS) to the upstream
+  std::chrono::milliseconds server_login_timeout{10000};  ///< for the upstream to answer each login step
+  std::chrono::milliseconds startup_timeout{60000};  ///< for a client to complete its login
+  std::chrono::milliseconds client_idle_timeout{0};  ///< close clients idle this long; 0: never
   std::chrono::milliseconds shutdown_timeout{30000}; ///< for open transactions to finish on SIGTERM
+  std::uint32_t max_client_conn = 1000;              ///< clients at once; more get 53300
+  std::uint32_t max_user_conn = 0;                   ///< clients at once per user name; 0: no cap
+  std::uint32_t max_pending_messages = 10000;        ///< per session: client messages awaiting answers
+  std::uint32_t max_pending_bytes = 16u << 20;       ///< per session: their bytes
   std::string log_level = "info";
   std::optional<std::filesystem::path> rules;    ///< rules file; relative paths are from the config file's folder
   Mode mode = Mode::enforce;
@@ -63,12 +69,18 @@ struct Config {
   // Admin console: database "pgsoftdelete", these users, this password (console off without one).
   std::vector<std::string> admin_users{"pgsoftdelete"};
   std::string admin_password;
-  // Prometheus text endpoint, off when unset.
+  // Prometheus text endpoint, off when unset; HTTP basic authentication when a password is set
+  // (required unless it listens on loopback).
   std::optional<Endpoint> metrics_listen;
+  std::string metrics_user = "pgsoftdelete";
+  std::string metrics_password;
   // TLS to the upstream.
   UpstreamTls upstream_tls = UpstreamTls::prefer;
   std::optional<std::filesystem::path> upstream_tls_ca_file;
 };
+
+/// Whether a listen host is on this machine only (localhost, 127.x.y.z, ::1).
+bool is_loopback(std::string_view host);
 
 /// "enforce" or "observe".
 std::expected<Mode, std::string> parse_mode(std::string_view text);

@@ -29,10 +29,13 @@ bool MessagePump::flush_now(error_code& ec) {
 }
 
 void MessagePump::make_room(std::size_t needed) {
-  // Keep the unconsumed tail (always shorter than `needed`: the framer took all it could) at the
-  // front of a buffer that holds `needed` bytes: grown for a large inspected message, shrunk after.
+  // Keep the unconsumed tail at the front of the buffer. The buffer grows for a large inspected
+  // message only as its bytes arrive (doubling when full), never to the length a header merely
+  // announces: a peer that promises 1 GiB and sends 5 bytes costs nothing. It shrinks back after.
   const std::size_t pending = end_ - begin_;
-  const std::size_t capacity = std::max(default_buffer, needed);
+  std::size_t capacity = buffer_.size();
+  if (needed <= default_buffer && pending <= default_buffer) capacity = default_buffer;
+  else if (pending == buffer_.size()) capacity = std::min(needed, 2 * buffer_.size());
   if (capacity != buffer_.size()) {
     std::vector<char> next(capacity);
     std::memcpy(next.data(), buffer_.data() + begin_, pending);
@@ -89,6 +92,12 @@ awaitable<PumpEnd> MessagePump::run() {
       } else {
         Outbox out;
         const Verdict verdict = handler_.on_message(step.header, available.substr(0, step.size), out);
+        if (verdict == Verdict::reject) {
+          end.kind = PumpEnd::Kind::malformed;
+          end.detail = std::move(out.rejection_);
+          malformed = true;
+          break;
+        }
         if (verdict == Verdict::replace) {
           for (auto& s : out.owned_) {
             pieces_.push_back(Piece{owned_.size(), s.size(), true});

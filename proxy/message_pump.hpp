@@ -14,23 +14,30 @@
 
 namespace pgsoftdelete::proxy {
 
+/// What the handler decided about an inspected message.
+enum class Verdict {
+  forward,     ///< send the message on as it is
+  replace,     ///< send what was put in the Outbox instead (possibly nothing)
+  stop_after,  ///< send the message on, then end the pump (Terminate)
+  reject,      ///< drop it and end the pump as for a malformed message (see Outbox::reject)
+};
+
 /// What to send on for one inspected message, built by the session's handler.
 class Outbox {
  public:
   /// Queues bytes to send instead of the message (any number of whole messages, or none).
   void send(std::string bytes) { owned_.push_back(std::move(bytes)); }
   [[nodiscard]] bool empty() const { return owned_.empty(); }
+  /// Refuses the message: the pump ends as for a malformed one, with this reason.
+  Verdict reject(std::string reason) {
+    rejection_ = std::move(reason);
+    return Verdict::reject;
+  }
 
  private:
   friend class MessagePump;
   std::vector<std::string> owned_;
-};
-
-/// What the handler decided about an inspected message.
-enum class Verdict {
-  forward,     ///< send the message on as it is
-  replace,     ///< send what was put in the Outbox instead (possibly nothing)
-  stop_after,  ///< send the message on, then end the pump (Terminate)
+  std::string rejection_;
 };
 
 /// The session side of a pump: which message types to see whole, and what to do with them.
@@ -64,7 +71,7 @@ struct PumpEnd {
 /// One direction of a session.
 class MessagePump {
  public:
-  /// Buffer size for reads; grows only to hold a whole inspected message, then shrinks back.
+  /// Buffer size for reads; grows with the bytes of a large inspected message, then shrinks back.
   static constexpr std::size_t default_buffer = 16 * 1024;
 
   MessagePump(Transport& from, SerialWriter& to, std::uint32_t max_length, MessageHandler& handler)
@@ -79,6 +86,9 @@ class MessagePump {
     stop_requested_ = true;
     from_.cancel();
   }
+
+  /// Changes the cap and the inspected types from the next message on (a login completed).
+  void reframe(std::uint32_t max_length, codec::StreamFramer::TypeSet inspect) { framer_.configure(max_length, inspect); }
 
   /// True while only part of a message has been passed on: nothing may be written in between.
   [[nodiscard]] bool mid_message() const { return framer_.mid_message(); }

@@ -6,7 +6,10 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <thread>
 
 #include "session.hpp"
@@ -14,6 +17,20 @@
 namespace pgsoftdelete::proxy {
 
 namespace {
+
+/// Compares a secret in constant time.
+bool same_secret(std::string_view given, std::string_view expected) {
+  return given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+/// The Authorization header value HTTP basic authentication expects for these credentials.
+std::string basic_authorization(const std::string& user, const std::string& password) {
+  const std::string plain = user + ":" + password;
+  std::string encoded(4 * ((plain.size() + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), reinterpret_cast<const unsigned char*>(plain.data()),
+                  static_cast<int>(plain.size()));
+  return "Basic " + encoded;
+}
 
 /// Tells systemd (Type=notify) about a state change; a no-op when not run by systemd.
 void notify(const std::string& state) { sd_notify(0, state.c_str()); }
@@ -41,7 +58,11 @@ Server::Server(Settings settings, Flags flags)
       config_->io_threads != 0 ? config_->io_threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
   admin_ = AdminContext{config_, &registry_, &metrics_, runtime_.get(), [this] { return reload(); },
-                        [this] { return engine_stats(); }};
+                        [this] { return engine_stats(); }, {}};
+  if (!config_->metrics_password.empty())
+    metrics_authorization_ = basic_authorization(config_->metrics_user, config_->metrics_password);
+  // Checked by validate(): a malformed verifier never gets this far.
+  if (!config_->admin_password.empty()) admin_.verifier = admin_verifier(config_->admin_password).value_or(codec::ScramVerifier{});
 }
 
 rules::EngineStats Server::engine_stats() const {
@@ -85,33 +106,49 @@ std::expected<void, std::string> Server::listen() {
 }
 
 awaitable<void> Server::serve_metrics(tcp::acceptor& acceptor) {
-  namespace http = boost::beast::http;
   for (;;) {
     error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(no_throw(ec));
     if (ec == asio::error::operation_aborted || stopping_) co_return;
     if (ec) continue;
-    // One request per connection, answered at once: scrapers are few and polite.
-    boost::beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-    co_await http::async_read(socket, buffer, request, no_throw(ec));
-    if (ec) continue;
-    http::response<http::string_body> response;
-    response.version(request.version());
-    response.keep_alive(false);
-    if (request.method() == http::verb::get && request.target() == "/metrics") {
-      response.result(http::status::ok);
-      response.set(http::field::content_type, "text/plain; version=0.0.4");
-      response.body() = prometheus_text(admin_);
-    } else {
-      response.result(http::status::not_found);
-      response.set(http::field::content_type, "text/plain");
-      response.body() = "pgsoftdelete serves /metrics only\n";
-    }
-    response.prepare_payload();
-    co_await http::async_write(socket, response, no_throw(ec));
-    socket.shutdown(tcp::socket::shutdown_both, ec);
+    // Each request on its own: one slow or silent client cannot hold the endpoint.
+    asio::co_spawn(acceptor.get_executor(), answer_metrics(std::move(socket)), asio::detached);
   }
+}
+
+awaitable<void> Server::answer_metrics(tcp::socket socket) {
+  namespace http = boost::beast::http;
+  constexpr auto read_timeout = std::chrono::seconds(10);
+  boost::beast::tcp_stream stream(std::move(socket));
+  boost::beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(8 * 1024);
+  error_code ec;
+  stream.expires_after(read_timeout);
+  co_await http::async_read(stream, buffer, parser, no_throw(ec));
+  if (ec) co_return;  // timed out, closed or not HTTP: nothing to answer
+  const auto& request = parser.get();
+  http::response<http::string_body> response;
+  response.version(request.version());
+  response.keep_alive(false);
+  response.set(http::field::content_type, "text/plain");
+  if (!metrics_authorization_.empty() &&
+      !same_secret(std::string_view(request[http::field::authorization].data(), request[http::field::authorization].size()), metrics_authorization_)) {
+    response.result(http::status::unauthorized);
+    response.set(http::field::www_authenticate, "Basic realm=\"pgsoftdelete\"");
+    response.body() = "pgsoftdelete: credentials required\n";
+  } else if (request.method() == http::verb::get && request.target() == "/metrics") {
+    response.result(http::status::ok);
+    response.set(http::field::content_type, "text/plain; version=0.0.4");
+    response.body() = prometheus_text(admin_);
+  } else {
+    response.result(http::status::not_found);
+    response.body() = "pgsoftdelete serves /metrics only\n";
+  }
+  response.prepare_payload();
+  stream.expires_after(read_timeout);
+  co_await http::async_write(stream, response, no_throw(ec));
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
 awaitable<void> Server::accept_loop() {

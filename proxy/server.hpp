@@ -36,8 +36,9 @@ class Server {
 
  private:
   awaitable<void> accept_loop();
-  /// The Prometheus endpoint: one small HTTP/1.1 answer per request.
+  /// The Prometheus endpoint: one small HTTP/1.1 answer per connection, each served on its own.
   awaitable<void> serve_metrics(tcp::acceptor& acceptor);
+  awaitable<void> answer_metrics(tcp::socket socket);
   rules::EngineStats engine_stats() const;
   awaitable<void> shutdown();
   void watch_signals();
@@ -58,6 +59,7 @@ class Server {
   std::unique_ptr<asio::signal_set> stop_signals_;
   std::atomic<std::uint64_t> next_session_id_{1};
   bool stopping_ = false;
+  std::string metrics_authorization_;  // the Authorization header basic auth expects; empty: none
 };
 
 }  // namespace pgsoftdelete::proxy

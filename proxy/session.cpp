@@ -1,6 +1,7 @@
 // Startup phase and working phase of one client session; see session.hpp.
 #include "session.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/connect.hpp>
@@ -26,6 +27,8 @@ constexpr std::string_view unable_to_connect = "08001";
 constexpr std::string_view connection_failure = "08006";
 constexpr std::string_view feature_not_supported = "0A000";
 constexpr std::string_view admin_shutdown = "57P01";
+constexpr std::string_view idle_session_timeout = "57P05";
+constexpr std::string_view too_many_connections = "53300";
 }  // namespace sqlstate
 
 /// Encryption requests a client may make before its StartupMessage (SSL, then GSS).
@@ -54,7 +57,10 @@ Session::Session(tcp::socket client, SessionContext context, std::uint64_t id)
       id_(id),
       registry_(context.registry),
       metrics_(context.metrics),
-      admin_(context.admin) {}
+      admin_(context.admin),
+      login_timer_(client_.get_executor()),
+      server_timer_(client_.get_executor()),
+      idle_timer_(client_.get_executor()) {}
 
 void Session::set_state(SessionState next) {
   if (next == state_) return;
@@ -74,6 +80,16 @@ class Session::ReadyTap final : public MessageHandler {
   }
   Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override {
     if (header.type == codec::backend::authentication) {
+      // A request the client cannot answer, or one after the login, is the server misbehaving.
+      const auto code = bytes.size() >= codec::header_size + 4
+                            ? std::optional(codec::read_u32(bytes.substr(codec::header_size)))
+                            : std::nullopt;
+      if (!code || !codec::known_auth_code(*code) || session_.authenticated_)
+        return out.reject(code ? fmt::format("unexpected authentication request (code {})", *code)
+                               : std::string("truncated authentication request"));
+      if (code == codec::auth_code::ok) session_.on_logged_in();
+      if (code == codec::auth_code::ok || code == codec::auth_code::sasl_final) session_.await_server_login_step();
+      else session_.stop_server_login_wait();  // the client answers next
       // Channel binding would bind the login to our TLS connection with the server, which the
       // client cannot see: offer plain SCRAM only (libpq's channel_binding=prefer then logs in).
       auto edited = codec::without_channel_binding(bytes.substr(codec::header_size));
@@ -88,6 +104,7 @@ class Session::ReadyTap final : public MessageHandler {
       session_.set_state(session_.status_ == codec::transaction_status::idle ? SessionState::idle
                                                                            : SessionState::in_transaction);
       session_.client_bytes_at_ready_ = session_.client_pump_->bytes_read();
+      if (!session_.logged_in_) session_.on_login_complete();
       if (session_.shutting_down_ && session_.status_ == codec::transaction_status::idle && verdict == Verdict::forward)
         return Verdict::stop_after;
     }
@@ -98,6 +115,116 @@ class Session::ReadyTap final : public MessageHandler {
   Session& session_;
   MessageHandler& inner_;
 };
+
+/// Until the server says AuthenticationOk, a client may send only what authentication needs
+/// (password, SASL and GSS messages, all of type 'p', capped as PostgreSQL caps them) or
+/// Terminate. Nothing reaches the rewriter before then: a client that has not logged in cannot
+/// make the proxy parse SQL or hold large messages.
+class Session::LoginGate final : public MessageHandler {
+ public:
+  LoginGate(Session& session, MessageHandler& inner) : session_(session), inner_(inner) {}
+  [[nodiscard]] codec::StreamFramer::TypeSet inspected() const override {
+    return open_ ? inner_.inspected() : codec::StreamFramer::TypeSet{}.set();
+  }
+  Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override {
+    if (open_) return inner_.on_message(header, bytes, out);
+    if (header.type == codec::frontend::password) {
+      session_.await_server_login_step();
+      return Verdict::forward;
+    }
+    if (header.type == codec::frontend::terminate) return Verdict::stop_after;
+    return out.reject(fmt::format("message of type 0x{:02x} before authentication completed",
+                                  static_cast<unsigned char>(header.type)));
+  }
+  [[nodiscard]] bool holding() const override { return open_ && inner_.holding(); }
+  awaitable<void> until_released() override { return inner_.until_released(); }
+  void open() { open_ = true; }
+
+ private:
+  Session& session_;
+  MessageHandler& inner_;
+  bool open_ = false;
+};
+
+void Session::on_logged_in() {
+  authenticated_ = true;
+  if (login_gate_ == nullptr) return;
+  login_gate_->open();
+  client_pump_->reframe(config_->max_message_size, login_gate_->inspected());
+  login_gate_ = nullptr;
+}
+
+namespace {
+
+/// Runs `on_expiry` when `timer` expires after `after`, unless it is re-armed or cancelled first
+/// (a handler already queued when the timer is re-armed sees a later expiry and does nothing).
+template <class F>
+void arm(asio::steady_timer& timer, std::chrono::milliseconds after, F on_expiry) {
+  timer.expires_after(after);
+  timer.async_wait([&timer, on_expiry = std::move(on_expiry)](error_code ec) mutable {
+    if (ec || timer.expiry() > asio::steady_timer::clock_type::now()) return;
+    on_expiry();
+  });
+}
+
+}  // namespace
+
+void Session::await_server_login_step() {
+  if (logged_in_) return;
+  arm(server_timer_, config_->server_login_timeout, [this] {
+    server_timed_out_ = true;
+    const std::string reason =
+        fmt::format("upstream did not answer the login within {} ms", config_->server_login_timeout.count());
+    spdlog::warn("s{} {}", id_, reason);
+    if (server_pump_ == nullptr) {  // connecting: the failed read or handshake reports it
+      error_code ignored;
+      upstream_.close(ignored);
+      return;
+    }
+    end_with(sqlstate::unable_to_connect,
+             fmt::format("pgsoftdelete: upstream {} did not answer the login within {} ms (server_login_timeout_ms)",
+                         config_->upstream.to_string(), config_->server_login_timeout.count()),
+             reason);
+  });
+}
+
+void Session::on_login_complete() {
+  logged_in_ = true;
+  login_timer_.cancel();
+  server_timer_.cancel();
+  if (config_->client_idle_timeout.count() > 0) {
+    idle_bytes_seen_ = client_pump_->bytes_read();
+    last_activity_ = std::chrono::steady_clock::now();
+    watch_idle();
+  }
+}
+
+void Session::watch_idle() {
+  const auto timeout = config_->client_idle_timeout;
+  arm(idle_timer_, std::max(timeout / 4, std::chrono::milliseconds(1)), [this, timeout] {
+    if (client_pump_ == nullptr) return;  // the session is ending
+    const auto now = std::chrono::steady_clock::now();
+    const bool idle = status_ == codec::transaction_status::idle && (rewriter_ == nullptr || rewriter_->idle());
+    if (client_pump_->bytes_read() != idle_bytes_seen_ || !idle) {
+      idle_bytes_seen_ = client_pump_->bytes_read();
+      last_activity_ = now;
+    } else if (now - last_activity_ >= timeout) {
+      end_with(sqlstate::idle_session_timeout,
+               fmt::format("terminating connection due to idle-session timeout (pgsoftdelete client_idle_timeout_ms "
+                           "= {})", timeout.count()),
+               "client idle timeout");
+      return;
+    }
+    watch_idle();
+  });
+}
+
+void Session::end_with(std::string_view code, std::string message, std::string reason) {
+  if (stop_error_ || !close_reason_.empty()) return;
+  stop_error_ = StopError{std::string(code), std::move(message), std::move(reason)};
+  if (server_pump_ != nullptr) server_pump_->request_stop();
+  else close_both();
+}
 
 void Session::begin_shutdown(bool force) {
   shutting_down_ = true;
@@ -126,30 +253,37 @@ awaitable<void> Session::run() {
   error_code ignored;
   client_.set_option(tcp::no_delay(true), ignored);
 
-  // A client that never finishes its startup packet must not hold a session forever.
-  asio::steady_timer deadline(client_.get_executor());
-  deadline.expires_after(config_->startup_timeout);
+  // A client that never finishes its login must not hold a session forever.
   bool timed_out = false;
-  deadline.async_wait([this, &timed_out](error_code ec) {
-    if (ec) return;
+  arm(login_timer_, config_->startup_timeout, [this, &timed_out] {
     timed_out = true;
-    close_both();
+    spdlog::warn("s{} the client did not complete its login within {} ms", id_, config_->startup_timeout.count());
+    if (server_pump_ == nullptr) close_both();
+    else end_with(sqlstate::protocol_violation, "pgsoftdelete: login not completed within startup_timeout_ms",
+                  "login timeout");
   });
 
   auto startup = co_await read_startup();
+  if (startup && !timed_out && !co_await admit()) startup.reset();
   if (registry_ != nullptr && startup)
     registry_->describe(id_, [this](SessionRow& row) {
       row.user = user_;
       row.database = database_;
     });
   if (startup && !timed_out && admin_ != nullptr && database_ == admin_database) {
-    deadline.cancel();
-    close_reason_ = co_await run_admin_console(client_io_, client_writer_, *admin_, user_, id_);
+    close_reason_ = co_await run_admin_console(client_io_, client_writer_, *admin_, user_, id_,
+                                               [this] { login_timer_.cancel(); });
   } else if (startup && !timed_out) {
     error_code ec = co_await connect_upstream(upstream_);
     std::optional<std::string> failure;
-    if (ec) failure = ec.message();
-    else failure = co_await upstream_tls();
+    if (ec) {
+      failure = ec.message();
+    } else {
+      await_server_login_step();  // TLS negotiation, then the answer to the startup packet
+      failure = co_await upstream_tls();
+      if (failure && server_timed_out_)
+        failure = fmt::format("no answer within {} ms (server_login_timeout_ms)", config_->server_login_timeout.count());
+    }
     if (failure) {
       Metrics::add(metrics_->upstream_connect_failures);
       spdlog::warn("s{} cannot connect to upstream {}: {}", id_, config_->upstream.to_string(), *failure);
@@ -158,12 +292,13 @@ awaitable<void> Session::run() {
       close_reason_ = "upstream unreachable";
     } else {
       co_await upstream_writer_.write(asio::buffer(*startup));
-      deadline.cancel();
       co_await relay();
     }
   }
-  deadline.cancel();
-  if (timed_out) close_reason_ = "startup timeout";
+  login_timer_.cancel();
+  server_timer_.cancel();
+  idle_timer_.cancel();
+  if (timed_out && close_reason_.empty()) close_reason_ = "startup timeout";
   close_both();
   metrics_->leave(state_);
   Metrics::add(metrics_->connections_closed);
@@ -236,10 +371,34 @@ awaitable<std::optional<std::string>> Session::read_startup() {
         user_ = decoded.packet.parameter("user").value_or("");
         database_ = decoded.packet.parameter("database").value_or(user_);
         spdlog::debug("s{} startup user={} database={}", id_, user_, database_);
+        if (runtime_->current()->engine && wants_replication(decoded.packet)) {
+          close_reason_ = "replication connection refused";
+          spdlog::warn("s{} {}", id_, close_reason_);
+          co_await send_fatal(sqlstate::feature_not_supported,
+                              "pgsoftdelete: replication connections cannot pass through the proxy: they read "
+                              "below SQL, where soft-deleted rows cannot be hidden");
+          co_return std::nullopt;
+        }
         if (!co_await accept_startup_hints(decoded.packet)) co_return std::nullopt;
         co_return std::move(*packet);
     }
   }
+}
+
+awaitable<bool> Session::admit() {
+  if (registry_ == nullptr) co_return true;
+  auto admitted = registry_->admit(id_, user_, config_->max_client_conn, config_->max_user_conn);
+  if (admitted) co_return true;
+  const bool total = admitted.error() == "max_client_conn";
+  close_reason_ = "refused: " + admitted.error() + " reached";
+  spdlog::warn("s{} {}", id_, close_reason_);
+  // Built before the co_await: GCC 12 destroys a temporary of ?: inside a co_await twice.
+  const std::string message =
+      total ? fmt::format("sorry, too many clients already (pgsoftdelete max_client_conn = {})", config_->max_client_conn)
+            : fmt::format("too many connections for role \"{}\" (pgsoftdelete max_user_conn = {})", user_,
+                          config_->max_user_conn);
+  co_await send_fatal(sqlstate::too_many_connections, message);
+  co_return false;
 }
 
 awaitable<bool> Session::accept_startup_hints(const codec::StartupPacket& packet) {
@@ -353,13 +512,15 @@ awaitable<void> Session::relay() {
   ServerHandler plain_server;
   std::optional<SessionRewriter> rewriter;
   if (runtime_->current()->engine)
-    rewriter.emplace(client_.get_executor(), *runtime_, *metrics_, user_, id_, startup_hints_);
-  MessageHandler& client_handler = rewriter ? rewriter->client_side() : plain_client;
+    rewriter.emplace(client_.get_executor(), *runtime_, *metrics_, user_, id_, startup_hints_,
+                     PipelineLimits{config_->max_pending_messages, config_->max_pending_bytes});
+  LoginGate client_handler(*this, rewriter ? rewriter->client_side() : plain_client);
   ReadyTap server_handler(*this, rewriter ? rewriter->server_side() : plain_server);
-  MessagePump client_pump(client_io_, upstream_writer_, config_->max_message_size, client_handler);
+  MessagePump client_pump(client_io_, upstream_writer_, codec::max_auth_message_length, client_handler);
   MessagePump server_pump(upstream_io_, client_writer_, codec::max_backend_message_length, server_handler);
   client_pump_ = &client_pump;
   server_pump_ = &server_pump;
+  login_gate_ = &client_handler;
   rewriter_ = rewriter ? &*rewriter : nullptr;
   if (shutting_down_) server_pump.request_stop();  // asked while connecting
   co_await run_both(client_to_server(client_pump), server_to_client(server_pump), [this, &rewriter] {
@@ -367,6 +528,7 @@ awaitable<void> Session::relay() {
     if (rewriter) rewriter->release();  // a client direction held at a barrier must end too
   });
   client_pump_ = server_pump_ = nullptr;
+  login_gate_ = nullptr;
   rewriter_ = nullptr;
 }
 
@@ -397,6 +559,11 @@ awaitable<void> Session::client_to_server(MessagePump& pump) {
 awaitable<void> Session::server_to_client(MessagePump& pump) {
   const PumpEnd end = co_await pump.run();
   if (!close_reason_.empty()) co_return;
+  if (stop_error_ && end.kind == PumpEnd::Kind::stopped) {
+    close_reason_ = stop_error_->reason;
+    co_await send_fatal(stop_error_->sqlstate, stop_error_->message);
+    co_return;
+  }
   if (shutting_down_ && end.kind == PumpEnd::Kind::stopped) {
     close_reason_ = "shutdown";
     co_await send_fatal(sqlstate::admin_shutdown, "terminating connection due to administrator command");

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "asio.hpp"
@@ -59,6 +61,8 @@ class Session {
   awaitable<void> relay();
   awaitable<void> client_to_server(MessagePump& pump);
   awaitable<void> server_to_client(MessagePump& pump);
+  /// Counts the session against max_client_conn and max_user_conn; refuses it with 53300 beyond.
+  awaitable<bool> admit();
   /// Reads the session hints from the startup packet and checks who may use them.
   awaitable<bool> accept_startup_hints(const codec::StartupPacket& packet);
   /// Sends an ErrorResponse to the client (FATAL: the connection ends after it), unless part of a
@@ -70,6 +74,20 @@ class Session {
   void begin_shutdown(bool force);
   /// Watches ReadyForQuery on its way to the client: transaction status and idleness.
   class ReadyTap;
+  /// Lets only authentication messages through until the server's AuthenticationOk.
+  class LoginGate;
+  /// The server accepted the login: the client may send everything from now on.
+  void on_logged_in();
+  /// The login is over (first ReadyForQuery): its deadlines end, the idle watch starts.
+  void on_login_complete();
+  /// (Re)starts the wait for the server's next login step, within server_login_timeout.
+  void await_server_login_step();
+  /// The server owes nothing during the login now: the client does (a password).
+  void stop_server_login_wait() { server_timer_.cancel(); }
+  /// Ends a relaying session with a FATAL ErrorResponse to the client (unless mid-message).
+  void end_with(std::string_view sqlstate, std::string message, std::string reason);
+  /// Checks, every quarter of client_idle_timeout, whether the client has been idle that long.
+  void watch_idle();
 
   tcp::socket client_;
   tcp::socket upstream_;
@@ -98,6 +116,24 @@ class Session {
   MessagePump* client_pump_ = nullptr;  // set while relaying
   class SessionRewriter* rewriter_ = nullptr;
   MessagePump* server_pump_ = nullptr;
+  LoginGate* login_gate_ = nullptr;     // set while relaying
+  // Login deadlines: the client's whole login (startup_timeout), and each answer the server owes
+  // during it (server_login_timeout). The idle watch runs after the login when configured.
+  asio::steady_timer login_timer_;
+  asio::steady_timer server_timer_;
+  asio::steady_timer idle_timer_;
+  bool authenticated_ = false;  // the server sent AuthenticationOk
+  bool logged_in_ = false;      // and its first ReadyForQuery
+  bool server_timed_out_ = false;
+  std::uint64_t idle_bytes_seen_ = 0;
+  std::chrono::steady_clock::time_point last_activity_;
+  /// Why the session is being ended by the proxy itself, for the client and the log.
+  struct StopError {
+    std::string sqlstate;
+    std::string message;
+    std::string reason;
+  };
+  std::optional<StopError> stop_error_;
 };
 
 }  // namespace pgsoftdelete::proxy

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <expected>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -41,8 +42,32 @@ class SessionRegistry {
                           SessionRow{id, {}, {}, {}, SessionState::startup, std::chrono::system_clock::now()}};
     return std::shared_ptr<void>(nullptr, [this, id](void*) {
       std::lock_guard guard(mutex_);
+      if (auto it = sessions_.find(id); it != sessions_.end() && it->second.admitted) {
+        --admitted_;
+        if (auto u = per_user_.find(it->second.row.user); u != per_user_.end() && --u->second == 0) per_user_.erase(u);
+      }
       sessions_.erase(id);
     });
+  }
+
+  /// Counts a session that has said who it is against the limits (0: none per user), at once
+  /// for all threads; the error says which limit it met.
+  std::expected<void, std::string> admit(std::uint64_t id, const std::string& user, std::size_t max_total,
+                                         std::size_t max_per_user) {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end() || it->second.admitted) return {};
+    if (admitted_ >= max_total) return std::unexpected(std::string("max_client_conn"));
+    auto& mine = per_user_[user];
+    if (max_per_user != 0 && mine >= max_per_user) {
+      if (mine == 0) per_user_.erase(user);
+      return std::unexpected(std::string("max_user_conn"));
+    }
+    ++mine;
+    ++admitted_;
+    it->second.admitted = true;
+    it->second.row.user = user;
+    return {};
   }
 
   /// Updates what SHOW CLIENTS shows of a session.
@@ -79,9 +104,12 @@ class SessionRegistry {
     asio::any_io_executor executor;
     std::weak_ptr<SessionControl> control;
     SessionRow row;
+    bool admitted = false;  ///< counted in admitted_ and per_user_
   };
   mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, Entry> sessions_;
+  std::size_t admitted_ = 0;
+  std::unordered_map<std::string, std::size_t> per_user_;
 };
 
 }  // namespace pgsoftdelete::proxy

@@ -32,19 +32,21 @@ bool ascii_unsafe_encoding(std::string_view e) {
 }  // namespace
 
 SessionRewriter::SessionRewriter(asio::any_io_executor executor, const RuntimeHolder& runtime, Metrics& metrics,
-                                 std::string user, std::uint64_t session_id, rules::Hints startup_hints)
+                                 std::string user, std::uint64_t session_id, rules::Hints startup_hints,
+                                 PipelineLimits limits)
     : runtime_(runtime),
       metrics_(metrics),
       user_(std::move(user)),
       id_(session_id),
       hints_(std::move(startup_hints)),
-      barrier_(executor) {
+      barrier_(executor),
+      limits_(limits) {
   barrier_.expires_at(asio::steady_timer::time_point::max());
   refresh();
 }
 
 awaitable<void> SessionRewriter::ClientSide::until_released() {
-  while (s_.holding_) {
+  while (s_.holding_ || s_.throttled_) {
     error_code ec;  // cancelled by release()
     co_await s_.barrier_.async_wait(no_throw(ec));
   }
@@ -52,8 +54,34 @@ awaitable<void> SessionRewriter::ClientSide::until_released() {
 
 void SessionRewriter::pop_front() {
   const bool barrier = pending_.front().barrier;
+  pending_bytes_ -= pending_.front().bytes;
   pending_.pop_front();
-  if (barrier) release();
+  if (barrier) {
+    holding_ = false;
+    barrier_.cancel();
+  }
+  unthrottle_if_drained();
+}
+
+void SessionRewriter::unthrottle_if_drained() {
+  if (throttled_ && pending_.size() <= limits_.max_messages / 2 && pending_bytes_ <= limits_.max_bytes / 2) {
+    throttled_ = false;
+    barrier_.cancel();
+  }
+}
+
+void SessionRewriter::skip_until_sync() {
+  bool barrier = false;
+  while (!pending_.empty() && pending_.front().kind != Pending::Kind::sync) {
+    barrier = barrier || pending_.front().barrier;
+    skip_front();
+  }
+  // Nothing is sent after a message that holds the client direction, so a Sync can only follow
+  // one that did not: if none has come, what the client sends next is skipped too.
+  if (pending_.empty()) {
+    server_skipping_ = true;
+    barrier_after_skip_ = barrier;
+  }
 }
 
 bool SessionRewriter::needs_barrier(const Effect* e) const {
@@ -107,6 +135,29 @@ codec::StreamFramer::TypeSet SessionRewriter::ClientSide::inspected() const {
 }
 
 Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std::string_view bytes, Outbox& out) {
+  if (s_.server_skipping_) {
+    // The server discards everything up to the next Sync: nothing to decide or remember.
+    if (header.type == fe::terminate) return Verdict::stop_after;
+    if (header.type != fe::sync) return Verdict::forward;
+    s_.server_skipping_ = false;
+  }
+  const std::size_t before = s_.pending_.size();
+  const Verdict verdict = dispatch(header, bytes, out);
+  if (s_.pending_.size() > before) {
+    auto& entry = s_.pending_.back();
+    if (header.type == fe::sync && s_.barrier_after_skip_) {
+      s_.barrier_after_skip_ = false;
+      s_.hold_for_last();
+    }
+    entry.bytes = static_cast<std::uint32_t>(bytes.size());
+    s_.pending_bytes_ += bytes.size();
+    if (s_.pending_.size() >= s_.limits_.max_messages || s_.pending_bytes_ >= s_.limits_.max_bytes)
+      s_.throttled_ = true;
+  }
+  return verdict;
+}
+
+Verdict SessionRewriter::ClientSide::dispatch(const codec::Header& header, std::string_view bytes, Outbox& out) {
   const auto body = bytes.substr(codec::header_size);
   switch (header.type) {
     case fe::query: return s_.on_query(body, out);
@@ -122,7 +173,8 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
     case fe::copy_done:
     case fe::copy_fail:
       if (s_.copy_in_) s_.copy_in_ = false;
-      else s_.pending_.push_back({.kind = Pending::Kind::copy_end});  // before the server said CopyIn
+      else if (s_.pending_.empty() || s_.pending_.back().kind != Pending::Kind::copy_end)
+        s_.pending_.push_back({.kind = Pending::Kind::copy_end});  // before the server said CopyIn; one marks it
       return Verdict::forward;
     case fe::function_call: s_.pending_.push_back({.kind = Pending::Kind::function_call}); return Verdict::forward;
     case fe::terminate: return Verdict::stop_after;
@@ -578,7 +630,7 @@ void SessionRewriter::undo(Pending& p, bool failed) {
 
 void SessionRewriter::skip_front() {
   skipped_.push_back(std::move(pending_.front()));
-  pop_front();  // reads only `barrier`, which the move leaves as it was
+  pop_front();  // reads only `barrier` and `bytes`, which the move leaves as they were
 }
 
 void SessionRewriter::undo_skipped() {
@@ -614,6 +666,7 @@ Verdict SessionRewriter::on_error(Outbox& out) {
       skip_front();
       first_skipped_failed_ = true;
     }
+    skip_until_sync();
     discarding_ = true;
   }
   return verdict;
@@ -625,17 +678,25 @@ void SessionRewriter::drop_copy_markers() {
 
 void SessionRewriter::on_copy_in_response() {
   // Syncs the client sent after the COPY's Execute (libpq sends one at once) go unanswered
-  // until its CopyDone or CopyFail: forget them; later ones the client side will not record.
-  for (std::size_t i = 1; i < pending_.size();) {
-    const auto kind = pending_[i].kind;
-    if (kind == Pending::Kind::copy_end) {
-      pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-      return;
+  // until its CopyDone or CopyFail: forget them, up to the client's end of the COPY if it is
+  // already here (later ones the client side will not record). One pass, however many there are.
+  std::size_t end = 1;
+  while (end < pending_.size() && pending_[end].kind != Pending::Kind::copy_end) ++end;
+  std::size_t kept = 1;
+  for (std::size_t i = 1; i < end; ++i) {
+    if (pending_[i].kind == Pending::Kind::sync) {
+      pending_bytes_ -= pending_[i].bytes;
+      continue;
     }
-    if (kind == Pending::Kind::sync) pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-    else ++i;
+    if (kept != i) pending_[kept] = std::move(pending_[i]);
+    ++kept;
   }
-  copy_in_ = true;
+  const bool ended = end < pending_.size();
+  if (ended) pending_bytes_ -= pending_[end].bytes;
+  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(kept),
+                 pending_.begin() + static_cast<std::ptrdiff_t>(ended ? end + 1 : end));
+  if (!ended) copy_in_ = true;
+  unthrottle_if_drained();
 }
 
 void SessionRewriter::on_parameter_status(std::string_view body) {

@@ -25,13 +25,27 @@
 
 namespace pgsoftdelete::proxy {
 
+/// What one session may keep while the server owes it answers.
+struct PipelineLimits {
+  std::size_t max_messages = 10000;        ///< client messages awaiting an answer
+  std::size_t max_bytes = 16u << 20;        ///< their sizes added up
+};
+
 class SessionRewriter {
  public:
   SessionRewriter(asio::any_io_executor executor, const RuntimeHolder& runtime, Metrics& metrics, std::string user,
-                  std::uint64_t session_id, rules::Hints startup_hints);
+                  std::uint64_t session_id, rules::Hints startup_hints, PipelineLimits limits = {});
 
   /// No answer from the server is awaited.
   [[nodiscard]] bool idle() const { return pending_.empty(); }
+
+  /// Client messages awaiting an answer, and their bytes.
+  [[nodiscard]] std::size_t pending_count() const { return pending_.size(); }
+  [[nodiscard]] std::size_t pending_bytes() const { return pending_bytes_; }
+  /// True while the client is not read because the pipeline is full.
+  [[nodiscard]] bool throttled() const { return throttled_; }
+  /// Messages the server will skip (after an error, before Sync) that are remembered to undo.
+  [[nodiscard]] std::size_t skipped_count() const { return skipped_.size(); }
 
   /// Portals recorded (those bound and not yet known to be gone).
   [[nodiscard]] std::size_t portal_count() const { return portals_.size(); }
@@ -39,6 +53,7 @@ class SessionRewriter {
   /// Lets a held client direction go on (the session is ending).
   void release() {
     holding_ = false;
+    throttled_ = false;
     barrier_.cancel();
   }
 
@@ -104,6 +119,7 @@ class SessionRewriter {
     /// restore if the server skips the message.
     std::optional<PortalBefore> portal_before;
     bool barrier = false;                  ///< the client direction waits for this answer
+    std::uint32_t bytes = 0;               ///< size of the client's message it stands for
   };
 
   class ClientSide final : public MessageHandler {
@@ -111,10 +127,12 @@ class SessionRewriter {
     explicit ClientSide(SessionRewriter& s) : s_(s) {}
     [[nodiscard]] codec::StreamFramer::TypeSet inspected() const override;
     Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override;
-    [[nodiscard]] bool holding() const override { return s_.holding_; }
+    [[nodiscard]] bool holding() const override { return s_.holding_ || s_.throttled_; }
     awaitable<void> until_released() override;
 
    private:
+    /// The client's message by type; what it leaves in pending_ is accounted by on_message.
+    Verdict dispatch(const codec::Header& header, std::string_view bytes, Outbox& out);
     SessionRewriter& s_;
   };
 
@@ -143,6 +161,11 @@ class SessionRewriter {
   void on_copy_in_response();
   /// Removes the oldest pending entry, releasing the client direction if it waited for it.
   void pop_front();
+  /// Reads the client again once half of what the pipeline may hold has been answered.
+  void unthrottle_if_drained();
+  /// After an extended-protocol error: the server skips everything up to the next Sync, so the
+  /// entries before it will get no answer; they move to skipped_ at once.
+  void skip_until_sync();
   /// Whether the statements a message carries change what later statements mean (hints, or how
   /// text is read): then nothing after it is rewritten before its answer is back.
   bool needs_barrier(const std::vector<Effect>& effects, std::string_view sql) const;
@@ -221,6 +244,16 @@ class SessionRewriter {
   // Barrier: the client direction waits until the answer of a hint-changing message is back.
   asio::steady_timer barrier_;
   bool holding_ = false;
+  // Backpressure: the client is not read while the server owes answers to too many messages; it
+  // is read again once half of them are in.
+  PipelineLimits limits_;
+  std::size_t pending_bytes_ = 0;
+  bool throttled_ = false;
+  // The server discards what the client sends now (an error, and no Sync sent since): those
+  // messages are passed on and not remembered. The Sync that ends it waits for its answer if a
+  // hint-changing message was among those skipped.
+  bool server_skipping_ = false;
+  bool barrier_after_skip_ = false;
 };
 
 }  // namespace pgsoftdelete::proxy

@@ -32,32 +32,48 @@ std::vector<std::string> split_options(std::string_view options) {
   return args;
 }
 
-std::expected<void, parser::Error> set(rules::Hints& hints, std::string_view name, std::string_view value) {
-  rules::TableSet* field = nullptr;
-  if (name == "skip") field = &hints.skip;
-  else if (name == "only_deleted") field = &hints.only_deleted;
-  else if (name == "hard_delete") field = &hints.hard_delete;
-  else return {};  // not a hint of ours: the server decides what it means
-  auto tables = rules::parse_table_set(value);
-  if (!tables) return std::unexpected(tables.error());
-  *field = std::move(*tables);
-  return {};
+/// Setting names as the server reads them: case folded, and (in `options`) dashes made
+/// underscores, as PostgreSQL's ParseLongOption does.
+std::string setting_name(std::string_view name, bool from_options) {
+  std::string folded(name);
+  for (auto& c : folded)
+    c = from_options && c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return folded;
 }
 
-/// Applies a `name=value` setting if it names a pgsoftdelete hint.
-std::expected<void, parser::Error> apply_setting(rules::Hints& hints, std::string_view setting) {
-  const auto eq = setting.find('=');
-  if (eq == std::string_view::npos) return {};
-  std::string name(setting.substr(0, eq));
-  for (auto& c : name) c = c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!name.starts_with(prefix)) return {};
-  return set(hints, std::string_view(name).substr(prefix.size()), setting.substr(eq + 1));
-}
+/// Collects the hints, refusing one set twice: the server keeps the last `-c` of `options`, and
+/// a startup key over any of them, an order a reader here could easily get wrong.
+class HintCollector {
+ public:
+  std::expected<void, parser::Error> set(std::string_view raw_name, std::string_view value, bool from_options) {
+    const std::string name = setting_name(raw_name, from_options);
+    if (!name.starts_with(prefix)) return {};
+    const std::string_view hint = std::string_view(name).substr(prefix.size());
+    rules::TableSet* field = nullptr;
+    if (hint == "skip") field = &hints_.skip;
+    else if (hint == "only_deleted") field = &hints_.only_deleted;
+    else if (hint == "hard_delete") field = &hints_.hard_delete;
+    else return {};  // not a hint of ours: the server decides what it means
+    for (const auto& s : seen_)
+      if (s == name)
+        return std::unexpected(parser::Error{"08P01", fmt::format("startup packet sets \"{}\" more than once", name), 0});
+    seen_.push_back(name);
+    auto tables = rules::parse_table_set(value);
+    if (!tables) return std::unexpected(tables.error());
+    *field = std::move(*tables);
+    return {};
+  }
+  rules::Hints take() { return std::move(hints_); }
+
+ private:
+  rules::Hints hints_;
+  std::vector<std::string> seen_;
+};
 
 }  // namespace
 
 std::expected<rules::Hints, parser::Error> startup_hints(const codec::StartupPacket& packet) {
-  rules::Hints hints;
+  HintCollector hints;
   for (const auto& [name, value] : packet.parameters) {
     if (name == "options") {
       const auto args = split_options(value);
@@ -67,14 +83,23 @@ std::expected<rules::Hints, parser::Error> startup_hints(const codec::StartupPac
         if (arg == "-c" && i + 1 < args.size()) setting = args[++i];
         else if (arg.starts_with("-c")) setting = arg.substr(2);
         else if (arg.starts_with("--")) setting = arg.substr(2);
-        if (auto ok = apply_setting(hints, setting); !ok) return std::unexpected(ok.error());
+        const auto eq = setting.find('=');
+        if (eq == std::string_view::npos) continue;
+        if (auto ok = hints.set(setting.substr(0, eq), setting.substr(eq + 1), true); !ok)
+          return std::unexpected(ok.error());
       }
-    } else if (name.starts_with(prefix)) {
-      if (auto ok = set(hints, std::string_view(name).substr(prefix.size()), value); !ok)
-        return std::unexpected(ok.error());
+    } else if (auto ok = hints.set(name, value, false); !ok) {
+      return std::unexpected(ok.error());
     }
   }
-  return hints;
+  return hints.take();
+}
+
+bool wants_replication(const codec::StartupPacket& packet) {
+  const auto value = packet.parameter("replication");
+  if (!value) return false;
+  const std::string v = setting_name(*value, false);
+  return !(v == "false" || v == "off" || v == "no" || v == "0");
 }
 
 std::expected<void, parser::Error> check_hint_users(const rules::Hints& hints, const rules::RuleSet& rules,

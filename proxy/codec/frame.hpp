@@ -71,6 +71,12 @@ class StreamFramer {
   /// `size` bytes for forward and message steps.
   Step next(std::string_view bytes);
 
+  /// Changes the cap and the inspected types, between messages (as when a login completes).
+  void configure(std::uint32_t max_length, TypeSet inspect) {
+    max_length_ = max_length;
+    inspect_ = inspect;
+  }
+
   /// Type byte of the most recent message whose header was read (0 before any).
   [[nodiscard]] char last_type() const { return last_type_; }
   /// True while the bytes of a forwarded message are still arriving.

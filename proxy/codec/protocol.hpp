@@ -60,6 +60,24 @@ inline constexpr std::int32_t gssenc_request = 80877104;  ///< 1234 << 16 | 5680
 /// PostgreSQL rejects startup packets longer than this (MAX_STARTUP_PACKET_LENGTH in pqcomm.h).
 inline constexpr std::uint32_t max_startup_packet_length = 10000;
 
+/// Before the login completes a client sends only authentication messages, which PostgreSQL
+/// caps at this length (PG_MAX_AUTH_TOKEN_LENGTH in libpq/auth.h).
+inline constexpr std::uint32_t max_auth_message_length = 65535;
+
+/// Authentication request codes (the first word of an Authentication message).
+namespace auth_code {
+inline constexpr std::uint32_t ok = 0;
+inline constexpr std::uint32_t sasl = 10;
+inline constexpr std::uint32_t sasl_continue = 11;
+inline constexpr std::uint32_t sasl_final = 12;
+}  // namespace auth_code
+
+/// Authentication requests a PostgreSQL 15 server may send: ok, Kerberos V5, cleartext, MD5,
+/// SCM credentials, GSS, GSS continue, SSPI, SASL, SASL continue, SASL final.
+constexpr bool known_auth_code(std::uint32_t code) {
+  return code == 0 || code == 2 || code == 3 || code == 5 || code == 6 || (code >= 7 && code <= 12);
+}
+
 /// Type byte plus the four length bytes.
 inline constexpr std::uint32_t header_size = 5;
 

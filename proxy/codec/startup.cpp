@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "codec/protocol.hpp"
 #include "codec/wire.hpp"
 
@@ -21,6 +23,15 @@ StartupResult malformed(std::string error) {
   r.status = DecodeStatus::malformed;
   r.error = std::move(error);
   return r;
+}
+
+/// Keys compared as PostgreSQL compares setting names (ASCII case folded), so that `user` and
+/// `USER`, or `search_path` and `Search_Path`, count as the same key.
+bool same_key(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
 }
 
 }  // namespace
@@ -66,6 +77,10 @@ StartupResult decode_startup(std::string_view bytes) {
         if (name->empty()) break;
         auto value = body.cstring();
         if (!value) return malformed(fmt::format("startup parameter \"{}\" has no value", *name));
+        // PostgreSQL keeps the last of a repeated key while a reader here may take the first:
+        // who logs in, and with which settings, must mean one thing to both.
+        for (const auto& [seen, ignored] : r.packet.parameters)
+          if (same_key(seen, *name)) return malformed(fmt::format("startup parameter \"{}\" given twice", *name));
         r.packet.parameters.emplace_back(*name, *value);
       }
       if (!body.empty()) return malformed("unexpected bytes after the startup parameters");

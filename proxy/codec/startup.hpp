@@ -40,7 +40,8 @@ struct StartupResult {
 };
 
 /// Decodes one startup-phase packet from the front of `bytes`. Packets longer than
-/// max_startup_packet_length, of unknown code, or of a protocol other than 3.x are malformed.
+/// max_startup_packet_length, of unknown code, of a protocol other than 3.x, or with a parameter
+/// given twice (names compared without case, as PostgreSQL compares settings) are malformed.
 StartupResult decode_startup(std::string_view bytes);
 
 /// Encodes a StartupMessage for protocol 3.0 (used by tests and the cancel path).

@@ -5,22 +5,25 @@
 #include <fstream>
 #include <thread>
 
+#include "codec/startup.hpp"
 #include "softdelete_support.hpp"
+#include "support/raw_client.hpp"
 
 using namespace pgsoftdelete::test;
 
 namespace {
 
 struct AdminProxy {
-  AdminProxy()
+  explicit AdminProxy(const std::string& password = "s3cret", const std::string& extra = "")
       : metrics_port(free_port()),
-        config(write()),
+        config(write(password, extra)),
         proxy({"--config", config, "--upstream", cluster().endpoint(), "--rules", seed_rules().string()}) {}
 
-  std::string write() const {
+  std::string write(const std::string& password, const std::string& extra) const {
     const auto file = std::filesystem::temp_directory_path() / "pgsd-admin.toml";
-    std::ofstream(file) << "admin_users = [\"ops\"]\nadmin_password = \"s3cret\"\nmetrics_listen = \"127.0.0.1:"
-                        << metrics_port << "\"\n";
+    std::ofstream(file) << "admin_users = [\"ops\"]\nadmin_password = \"" << password
+                        << "\"\nmetrics_listen = \"127.0.0.1:" << metrics_port << "\"\n"
+                        << extra;
     return file.string();
   }
 
@@ -32,8 +35,9 @@ struct AdminProxy {
                        "\" -X -A -t -F '|' -c \"" + command + "\"");
   }
 
-  CommandResult curl(const std::string& path) const {
-    return run_command("curl -s -S -i http://127.0.0.1:" + std::to_string(metrics_port) + path);
+  CommandResult curl(const std::string& path, const std::string& options = "") const {
+    return run_command("curl -s -S -i --max-time 5 " + options + " http://127.0.0.1:" + std::to_string(metrics_port) +
+                       path);
   }
 
   std::uint16_t metrics_port;
@@ -108,4 +112,50 @@ TEST_CASE("the Prometheus endpoint serves the same counters") {
   CHECK(r.output.find("pgsoftdelete_rewrite_cache_misses_total") != std::string::npos);
   CHECK(r.output.find("pgsoftdelete_bytes_total{direction=\"server_to_client\"}") != std::string::npos);
   CHECK(p.curl("/other").output.starts_with("HTTP/1.1 404"));
+}
+
+TEST_CASE("the admin console logs in with SCRAM-SHA-256, never a cleartext password") {
+  AdminProxy p;
+  RawClient client(p.proxy.port());
+  client.send(pgsoftdelete::proxy::codec::encode_startup_message({{"user", "ops"}, {"database", "pgsoftdelete"}}));
+  auto request = client.read();
+  REQUIRE(request);
+  CHECK(request->type == 'R');
+  CHECK(request->body == std::string("\0\0\0\x0aSCRAM-SHA-256\0\0", 19));  // AuthenticationSASL, no cleartext
+  CHECK(p.admin("SHOW STATS").status == 0);
+}
+
+TEST_CASE("admin_password may be a SCRAM verifier as PostgreSQL stores it") {
+  cluster().sql("SET password_encryption = 'scram-sha-256'; DROP ROLE IF EXISTS pgsd_verifier; "
+                "CREATE ROLE pgsd_verifier PASSWORD 'from-postgres'");
+  Conn direct(cluster().conninfo());
+  const std::string verifier = direct.scalar("SELECT rolpassword FROM pg_authid WHERE rolname = 'pgsd_verifier'");
+  REQUIRE(verifier.starts_with("SCRAM-SHA-256$4096:"));
+  AdminProxy p(verifier);
+  auto ok = p.admin("SHOW CONFIG", "ops", "from-postgres");
+  CHECK(ok.status == 0);
+  CHECK(ok.output.find("max_client_conn|1000") != std::string::npos);
+  auto wrong = p.admin("SHOW CONFIG", "ops", verifier);  // the verifier is not the password
+  CHECK(wrong.status != 0);
+  CHECK(wrong.output.find("password authentication failed") != std::string::npos);
+}
+
+TEST_CASE("the metrics endpoint serves others while one client never finishes its request") {
+  AdminProxy p;
+  RawClient stuck(p.metrics_port);
+  stuck.send("GET /met");  // and nothing more
+  for (int i = 0; i < 3; ++i) {
+    auto r = p.curl("/metrics");
+    CHECK(r.status == 0);
+    CHECK(r.output.starts_with("HTTP/1.1 200 OK"));
+  }
+}
+
+TEST_CASE("metrics behind HTTP basic authentication when a password is set") {
+  AdminProxy p("s3cret", "metrics_user = \"scraper\"\nmetrics_password = \"m3trics\"\n");
+  CHECK(p.curl("/metrics").output.starts_with("HTTP/1.1 401"));
+  CHECK(p.curl("/metrics", "-u scraper:wrong").output.starts_with("HTTP/1.1 401"));
+  auto r = p.curl("/metrics", "-u scraper:m3trics");
+  CHECK(r.output.starts_with("HTTP/1.1 200 OK"));
+  CHECK(r.output.find("pgsoftdelete_statements_rewritten_total") != std::string::npos);
 }

@@ -2,9 +2,6 @@
 // client that terminates or vanishes. The proxy answers with the right SQLSTATE, logs why, and
 // never crashes.
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -15,6 +12,7 @@
 #include "codec/messages.hpp"
 #include "codec/startup.hpp"
 #include "support/cluster.hpp"
+#include "support/fake_upstream.hpp"
 #include "support/pq.hpp"
 #include "support/process.hpp"
 #include "support/raw_client.hpp"
@@ -44,54 +42,16 @@ bool eventually(const std::function<bool()>& condition) {
   return false;
 }
 
-/// A fake upstream that accepts one connection, completes a trust login, then closes the
-/// socket when the first query arrives, as a crashed server would: at once, or after half a
-/// DataRow.
-class VanishingUpstream {
- public:
-  explicit VanishingUpstream(bool half_row) : port_(free_port()), half_row_(half_row) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port_);
-    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(listener_, 4) == 0);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~VanishingUpstream() {
-    ::shutdown(listener_, SHUT_RDWR);
-    ::close(listener_);
-    thread_.join();
-  }
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-
- private:
-  void serve() {
-    const int fd = ::accept(listener_, nullptr, nullptr);
-    if (fd < 0) return;
-    char buf[10000];
-    // The proxy asks for TLS first (upstream_tls = prefer): say no, as a server without TLS does.
-    if (::recv(fd, buf, sizeof buf, 0) == 8) {
-      (void)::send(fd, "N", 1, MSG_NOSIGNAL);
-      (void)::recv(fd, buf, sizeof buf, 0);  // the startup packet
-    }
-    std::string reply;
-    codec::encode_raw('R', std::string("\0\0\0\0", 4), reply);  // AuthenticationOk
-    codec::encode(codec::ReadyForQuery{'I'}, reply);
-    (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
-    (void)::recv(fd, buf, sizeof buf, 0);  // the query
-    if (half_row_) (void)::send(fd, "D\0\0\0\x40\0\x01", 7, MSG_NOSIGNAL);
-    ::close(fd);
-  }
-
-  std::uint16_t port_;
-  bool half_row_;
-  int listener_ = -1;
-  std::thread thread_;
-};
+/// A fake upstream that completes a trust login, then closes the socket when the first query
+/// arrives, as a crashed server would: at once, or after half a DataRow.
+FakeUpstream::Script vanishing(bool half_row) {
+  return [half_row](FakeConnection& c) {
+    if (!c.read_startup()) return;
+    c.login_ok();
+    c.read_message();  // the query
+    if (half_row) c.send(std::string("D\0\0\0\x40\0\x01", 7));
+  };
+}
 
 }  // namespace
 
@@ -178,7 +138,7 @@ TEST_CASE("an unreachable upstream gets 08001 naming it") {
 }
 
 TEST_CASE("an upstream that vanishes mid-query gets the client 08006") {
-  VanishingUpstream upstream(false);
+  FakeUpstream upstream(vanishing(false));
   ProxyProcess p({"--upstream", "127.0.0.1:" + std::to_string(upstream.port())});
   Conn c(p.conninfo());
   REQUIRE_MESSAGE(c.ok(), c.error());
@@ -193,7 +153,7 @@ TEST_CASE("an upstream that vanishes mid-query gets the client 08006") {
 }
 
 TEST_CASE("an upstream that vanishes inside a message: the client connection is closed, not corrupted") {
-  VanishingUpstream upstream(true);
+  FakeUpstream upstream(vanishing(true));
   ProxyProcess p({"--upstream", "127.0.0.1:" + std::to_string(upstream.port())});
   Conn c(p.conninfo());
   REQUIRE_MESSAGE(c.ok(), c.error());

@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "codec/protocol.hpp"
 #include "codec/startup.hpp"
@@ -67,4 +69,26 @@ TEST_CASE("bad startup packets are malformed with a reason") {
   // An SSLRequest of the wrong length.
   auto ssl = decode_startup("\0\0\0\x0c\x04\xd2\x16\x2f\0\0\0\0"s);
   CHECK(ssl.status == DecodeStatus::malformed);
+}
+
+TEST_CASE("a startup parameter given twice is malformed, whatever the case of its name") {
+  struct Case {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> parameters;
+  };
+  const Case cases[] = {
+      {"user twice", {{"user", "alice"}, {"user", "bob"}}},
+      {"database twice", {{"user", "alice"}, {"database", "a"}, {"database", "b"}}},
+      {"a setting in two cases", {{"user", "alice"}, {"search_path", "a"}, {"Search_Path", "b"}}},
+      {"a hint in two cases", {{"user", "alice"}, {"pgsoftdelete.skip", ""}, {"PGSOFTDELETE.SKIP", "*"}}},
+      {"options twice", {{"user", "alice"}, {"options", "-c a=b"}, {"options", "-c a=c"}}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    auto r = decode_startup(encode_startup_message(c.parameters));
+    CHECK(r.status == DecodeStatus::malformed);
+    CHECK(r.error.find("given twice") != std::string::npos);
+  }
+  auto fine = decode_startup(encode_startup_message({{"user", "alice"}, {"application_name", "user"}}));
+  CHECK(fine.status == DecodeStatus::ok);
 }

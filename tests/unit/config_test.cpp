@@ -94,3 +94,56 @@ TEST_CASE("parse_endpoint") {
   CHECK_FALSE(parse_endpoint("host:0"));
   CHECK_FALSE(parse_endpoint("host:12x"));
 }
+
+TEST_CASE("timeouts, connection limits and pipeline limits are read, with PgBouncer-like defaults") {
+  auto d = parse_config("", "proxy.toml");
+  REQUIRE(d);
+  CHECK(d->server_login_timeout.count() == 10000);
+  CHECK(d->client_idle_timeout.count() == 0);
+  CHECK(d->max_client_conn == 1000);
+  CHECK(d->max_user_conn == 0);
+  CHECK(d->max_pending_messages == 10000);
+  CHECK(d->max_pending_bytes == 16u << 20);
+  auto c = parse_config(R"(
+server_connect_timeout_ms = 300
+server_login_timeout_ms = 400
+client_idle_timeout_ms = 500
+max_client_conn = 7
+max_user_conn = 3
+max_pending_messages = 100
+max_pending_bytes = 1048576
+)",
+                        "proxy.toml");
+  REQUIRE(c);
+  CHECK(c->connect_timeout.count() == 300);
+  CHECK(c->server_login_timeout.count() == 400);
+  CHECK(c->client_idle_timeout.count() == 500);
+  CHECK(c->max_client_conn == 7);
+  CHECK(c->max_user_conn == 3);
+  CHECK(c->max_pending_messages == 100);
+  CHECK(c->max_pending_bytes == 1048576);
+}
+
+TEST_CASE("limits out of range, metrics beyond loopback without a password, a malformed verifier") {
+  struct Case {
+    const char* name;
+    const char* text;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"no clients", "max_client_conn = 0", "proxy.toml:1: key \"max_client_conn\" must be between 1"},
+      {"tiny pipeline", "max_pending_messages = 1", "proxy.toml:1: key \"max_pending_messages\" must be between 16"},
+      {"negative idle timeout", "client_idle_timeout_ms = -1", "proxy.toml:1: key \"client_idle_timeout_ms\" must be between 0"},
+      {"zero login timeout", "server_login_timeout_ms = 0", "proxy.toml:1: key \"server_login_timeout_ms\" must be between 1"},
+      {"open metrics", "metrics_listen = \"0.0.0.0:9187\"",
+       "proxy.toml: metrics_listen = \"0.0.0.0:9187\" is not a loopback address: set metrics_password"},
+      {"bad verifier", "admin_password = \"SCRAM-SHA-256$4096:abc\"",
+       "proxy.toml: admin_password is not a valid SCRAM-SHA-256 verifier"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    CHECK(error_of(c.text).starts_with(c.expected));
+  }
+  CHECK(parse_config("metrics_listen = \"0.0.0.0:9187\"\nmetrics_password = \"x\"", "proxy.toml"));
+  CHECK(parse_config("metrics_listen = \"[::1]:9187\"", "proxy.toml"));
+}

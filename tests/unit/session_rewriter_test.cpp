@@ -56,7 +56,8 @@ struct Harness {
   asio::io_context io;
   Metrics metrics;
   RuntimeHolder runtime{humans_runtime()};
-  SessionRewriter rewriter{io.get_executor(), runtime, metrics, "alice", 1, rules::Hints{}};
+  PipelineLimits limits{};
+  SessionRewriter rewriter{io.get_executor(), runtime, metrics, "alice", 1, rules::Hints{}, limits};
 
   Verdict feed(MessageHandler& side, const std::string& message) {
     const auto header = codec::decode_header(message, 1u << 30);
@@ -220,4 +221,115 @@ TEST_CASE("session rewriter: messages skipped after an error change nothing") {
     h.server(ready(failed));
     CHECK(h.run("p", std::nullopt, "UPDATE 1", in_block) == Verdict::replace);
   }
+}
+
+namespace {
+
+std::string copy_done_msg() { return answer(codec::frontend::copy_done); }
+
+}  // namespace
+
+TEST_CASE("session rewriter: a client that does not read its answers is throttled, then read again") {
+  SUBCASE("by the number of messages awaiting answers") {
+    Harness h{.limits = PipelineLimits{16, 1u << 20}};
+    for (int i = 0; i < 15; ++i) h.client(sync_msg());
+    CHECK_FALSE(h.rewriter.client_side().holding());
+    h.client(sync_msg());
+    CHECK(h.rewriter.throttled());
+    CHECK(h.rewriter.client_side().holding());
+    for (int i = 0; i < 7; ++i) h.server(ready(codec::transaction_status::idle));
+    CHECK(h.rewriter.throttled());  // 9 still owed: more than half
+    h.server(ready(codec::transaction_status::idle));
+    CHECK_FALSE(h.rewriter.throttled());
+    CHECK_FALSE(h.rewriter.client_side().holding());
+    for (int i = 0; i < 8; ++i) h.server(ready(codec::transaction_status::idle));
+    CHECK(h.rewriter.pending_count() == 0);
+    CHECK(h.rewriter.pending_bytes() == 0);
+  }
+  SUBCASE("by their bytes") {
+    Harness h{.limits = PipelineLimits{1000, 64u * 1024}};
+    const std::string big = parse_msg("", "SELECT '" + std::string(10000, 'x') + "'");
+    int sent = 0;
+    while (!h.rewriter.throttled() && sent < 100) {
+      h.client(big);
+      ++sent;
+    }
+    CHECK(sent == 7);  // 7 × 10 kB reach 64 KiB
+    CHECK(h.rewriter.pending_bytes() == 7 * big.size());
+    for (int i = 0; i < 4; ++i) h.server(answer(codec::backend::parse_complete));
+    CHECK_FALSE(h.rewriter.throttled());
+    CHECK(h.rewriter.pending_bytes() == 3 * big.size());
+  }
+}
+
+TEST_CASE("session rewriter: what the server answers with nothing is not remembered one by one") {
+  Harness h{.limits = PipelineLimits{16, 1u << 20}};
+  SUBCASE("messages after an error, before Sync") {
+    for (int i = 0; i < 10; ++i) h.client(describe_msg("nope"));  // sent before the error is known
+    h.server(error());
+    CHECK(h.rewriter.pending_count() == 0);  // the rest will be skipped: moved aside at once
+    CHECK(h.rewriter.skipped_count() == 10);
+    CHECK_FALSE(h.rewriter.throttled());
+    for (int i = 0; i < 100000; ++i) h.client(describe_msg("nope"));
+    h.client(bind_msg("", "nope"));
+    h.client(close_msg('S', "del"));
+    CHECK(h.rewriter.pending_count() == 0);
+    CHECK(h.rewriter.skipped_count() == 10);
+    CHECK_FALSE(h.rewriter.throttled());
+    h.client(sync_msg());
+    CHECK(h.rewriter.pending_count() == 1);
+    h.server(ready(codec::transaction_status::idle));
+    CHECK(h.rewriter.pending_count() == 0);
+    CHECK(h.rewriter.skipped_count() == 0);
+    CHECK(h.rewriter.pending_bytes() == 0);
+  }
+  SUBCASE("CopyDone and CopyFail outside COPY") {
+    for (int i = 0; i < 100000; ++i) h.client(copy_done_msg());
+    CHECK(h.rewriter.pending_count() == 1);
+    CHECK_FALSE(h.rewriter.throttled());
+  }
+}
+
+TEST_CASE("session rewriter: Syncs pipelined behind a COPY are forgotten in one pass") {
+  constexpr int n = 200000;  // quadratic removal would take minutes here
+  Harness h{.limits = PipelineLimits{10'000'000, 1u << 30}};
+  h.client(bind_msg("", ""));
+  h.client(execute_msg(""));
+  for (int i = 0; i < n; ++i) h.client(sync_msg());
+  CHECK(h.rewriter.pending_count() == n + 2);
+  h.server(answer(codec::backend::bind_complete));
+  h.server(answer(codec::backend::copy_in_response, std::string(3, '\0')));
+  CHECK(h.rewriter.pending_count() == 1);  // the Execute: its COPY is running
+  h.client(copy_done_msg());
+  h.client(sync_msg());
+  h.server(complete("COPY 0"));
+  h.server(ready(codec::transaction_status::idle));
+  CHECK(h.rewriter.pending_count() == 0);
+  CHECK(h.rewriter.pending_bytes() == 0);
+}
+
+TEST_CASE("session rewriter: a client that ended its COPY before the server started it") {
+  Harness h;
+  h.client(bind_msg("", ""));
+  h.client(execute_msg(""));
+  h.client(sync_msg());
+  h.client(copy_done_msg());
+  h.client(sync_msg());
+  h.server(answer(codec::backend::bind_complete));
+  h.server(answer(codec::backend::copy_in_response, std::string(3, '\0')));
+  CHECK(h.rewriter.pending_count() == 2);  // the Execute and the Sync after CopyDone
+  h.server(complete("COPY 0"));
+  h.server(ready(codec::transaction_status::idle));
+  CHECK(h.rewriter.pending_count() == 0);
+  CHECK(h.rewriter.pending_bytes() == 0);
+}
+
+TEST_CASE("session rewriter: a pipeline full of Syncs behind a COPY is read again once the COPY starts") {
+  Harness h{.limits = PipelineLimits{100, 1u << 20}};
+  h.client(bind_msg("", ""));
+  h.client(execute_msg(""));
+  while (!h.rewriter.throttled()) h.client(sync_msg());
+  h.server(answer(codec::backend::bind_complete));
+  h.server(answer(codec::backend::copy_in_response, std::string(3, '\0')));
+  CHECK_FALSE(h.rewriter.throttled());  // the server will not answer those Syncs: nothing to wait for
 }

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <stdexcept>
 
 #include "codec/protocol.hpp"
@@ -36,6 +38,22 @@ void RawClient::send(const std::string& bytes) {
     if (n <= 0) return;  // the peer may have closed; tests check the outcome by reading
     sent += static_cast<std::size_t>(n);
   }
+}
+
+std::size_t RawClient::send_for(const std::string& bytes, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd_, POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    const auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  return sent;
 }
 
 bool RawClient::read_exact(char* out, std::size_t n, int timeout_ms) {

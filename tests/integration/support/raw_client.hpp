@@ -25,6 +25,8 @@ class RawClient {
   RawClient& operator=(const RawClient&) = delete;
 
   void send(const std::string& bytes);
+  /// Sends what the peer takes within `timeout_ms` without ever blocking longer; the bytes sent.
+  std::size_t send_for(const std::string& bytes, int timeout_ms);
   /// Sends a StartupMessage and reads until ReadyForQuery (trust authentication); false if
   /// anything else happens.
   bool startup(const std::string& user = "postgres");
