@@ -207,18 +207,18 @@ std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std:
   else if (!result->unchanged) Metrics::add(metrics_.statements_rewritten);
   if (!result) {
     if (mode_ == Mode::observe) {
-      spdlog::warn("s{} observe: would refuse a {} statement: {} {}", id_, protocol, result.error().sqlstate,
+      spdlog::warn("s{} observe: would refuse {} statement: {} {}", id_, protocol, result.error().sqlstate,
                    result.error().message);
       spdlog::debug("s{} observe: would refuse: {}", id_, sql);
       return rules::RewriteResult{};
     }
-    spdlog::warn("s{} refused a {} statement: {} {}", id_, protocol, result.error().sqlstate, result.error().message);
+    spdlog::warn("s{} refused {} statement: {} {}", id_, protocol, result.error().sqlstate, result.error().message);
     spdlog::debug("s{} refused: {}", id_, sql);
     return result;
   }
   if (!result->unchanged) {
     if (mode_ == Mode::observe) {
-      spdlog::info("s{} observe: would rewrite a {} statement", id_, protocol);
+      spdlog::info("s{} observe: would rewrite {} statement", id_, protocol);
       spdlog::debug("s{} observe: would rewrite: {}\n  into: {}", id_, sql, result->sql);
       result->unchanged = true;
       result->sql.clear();
@@ -233,7 +233,7 @@ std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std:
 parser::Error SessionRewriter::proxy_refusal(std::string message, const char* protocol) {
   parser::Error error{parser::sqlstate::feature_not_supported, std::move(message), 0};
   metrics_.count_refusal(error.sqlstate);
-  spdlog::warn("s{} {} a {} statement: {} {}", id_, mode_ == Mode::observe ? "observe: would refuse" : "refused",
+  spdlog::warn("s{} {} {} statement: {} {}", id_, mode_ == Mode::observe ? "observe: would refuse" : "refused",
                protocol, error.sqlstate, error.message);
   return error;
 }
@@ -304,7 +304,7 @@ Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
     pending_.push_back({.kind = Pending::Kind::query});
     return Verdict::forward;
   }
-  auto result = rewrite(*sql, "simple-protocol");
+  auto result = rewrite(*sql, "a simple-protocol");
   if (!result) {
     refuse(result.error(), Pending::Kind::query, {}, out);
     return Verdict::replace;
@@ -318,18 +318,18 @@ Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
       if (it != sql_prepared_hints_.end() && it->second != hints_.key())
         refusal = proxy_refusal("pgsoftdelete: prepared statement \"" + e.facts.name +
                                     "\" was prepared under other pgsoftdelete hints; PREPARE it again",
-                                "simple-protocol");
+                                "a simple-protocol");
     }
     if (!refusal && may_use_reserved_name(*sql))
       for (const auto& f : statement_facts(*sql))
         if (f.kind == StatementFacts::Kind::prepare && is_reserved_name(f.name))
-          refusal = reserved_name_refusal(f.name, "simple-protocol");
+          refusal = reserved_name_refusal(f.name, "a simple-protocol");
     // The engine rewrote the later statements under hints that a transaction end midway may undo.
     if (!refusal && ends_transaction_midway(effects))
       refusal = proxy_refusal("pgsoftdelete: a transaction end followed by more statements in the same query "
                               "string, while pgsoftdelete hints change in the transaction; send them as separate "
                               "queries",
-                              "simple-protocol");
+                              "a simple-protocol");
     if (refusal) {
       refuse(*refusal, Pending::Kind::query, {}, out);
       return Verdict::replace;
@@ -355,9 +355,9 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
   // an earlier error, the statement lives on).
   std::unique_ptr<Prepared> before;
   if (parse->statement.empty()) before = forget_statement(parse->statement, out);
-  auto result = rewrite(parse->sql, "extended-protocol");
+  auto result = rewrite(parse->sql, "an extended-protocol");
   if (result && mode_ == Mode::enforce && is_reserved_name(parse->statement))
-    result = std::unexpected(reserved_name_refusal(parse->statement, "extended-protocol"));
+    result = std::unexpected(reserved_name_refusal(parse->statement, "an extended-protocol"));
   if (!result) {
     // Under the client's own name: a named statement that exists stays, as PostgreSQL keeps it
     // when a Parse of the same name fails; the unnamed one is gone, as above.
@@ -414,7 +414,7 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   // preparing it on the server under a name of our own the first time.
   auto variant = prepared.variants.find(key);
   if (variant == prepared.variants.end()) {
-    auto result = rewrite(prepared.sql, "extended-protocol");
+    auto result = rewrite(prepared.sql, "an extended-protocol");
     if (!result) {
       // The Bind fails where it stands, with the engine's error, as a failed Bind would.
       refuse(result.error(), Pending::Kind::parse, refused_statement, out);

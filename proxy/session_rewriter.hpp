@@ -180,6 +180,7 @@ class SessionRewriter {
   bool complete(Pending::Kind kind);
 
   /// The engine's answer, logged; in observe mode always "unchanged".
+  /// `protocol` names the protocol for the log, with its article ("a simple-protocol").
   std::expected<rules::RewriteResult, parser::Error> rewrite(std::string_view sql, const char* protocol);
   /// A refusal the proxy decides itself (0A000), counted and logged like the engine's.
   parser::Error proxy_refusal(std::string message, const char* protocol);

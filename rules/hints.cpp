@@ -150,6 +150,78 @@ std::expected<Hints, parser::Error> parse_hint_text(std::string_view text) {
   return hints;
 }
 
+namespace {
+
+/// Percent-decoding as sqlcommenter writes keys and values ('+' is a plus sign, not a space).
+std::optional<std::string> url_decode(std::string_view text) {
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    const int high = i + 1 < text.size() ? hex(text[i + 1]) : -1;
+    const int low = i + 2 < text.size() ? hex(text[i + 2]) : -1;
+    if (high < 0 || low < 0) return std::nullopt;
+    out.push_back(static_cast<char>(high * 16 + low));
+    i += 2;
+  }
+  return out;
+}
+
+/// The sqlcommenter form (`/*key='value',key='value'*/`, keys and values percent-encoded, quotes
+/// in values escaped with a backslash), as ORM instrumentation appends it. Hints are the keys
+/// `pgsoftdelete.skip`, `pgsoftdelete.only_deleted` and `pgsoftdelete.hard_delete`; nullopt when
+/// the body is not in that form or has none of them.
+std::expected<std::optional<Hints>, parser::Error> parse_sqlcommenter(std::string_view body) {
+  constexpr std::string_view prefix = "pgsoftdelete.";
+  Hints hints;
+  bool ours = false;
+  body = trim(body);
+  while (!body.empty()) {
+    const auto eq = body.find('=');
+    if (eq == std::string_view::npos) return std::optional<Hints>{};
+    const auto key = url_decode(trim(body.substr(0, eq)));
+    std::string_view rest = trim(body.substr(eq + 1));
+    if (!key || rest.empty() || rest.front() != '\'') return std::optional<Hints>{};
+    std::string value;
+    std::size_t i = 1;
+    for (; i < rest.size() && rest[i] != '\''; ++i) {
+      if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
+      value.push_back(rest[i]);
+    }
+    if (i >= rest.size()) return std::optional<Hints>{};  // no closing quote
+    body = trim(rest.substr(i + 1));
+    if (!body.empty()) {
+      if (body.front() != ',') return std::optional<Hints>{};
+      body = trim(body.substr(1));
+    }
+    if (!iequals_prefix(*key, prefix)) continue;
+    ours = true;
+    std::string kind = key->substr(prefix.size());
+    for (auto& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto decoded = url_decode(value);
+    if (!decoded) return std::unexpected(bad_hint("pgsoftdelete hint \"" + *key + "\" has a malformed percent-encoded value"));
+    auto tables = parse_table_set(*decoded);
+    if (!tables) return std::unexpected(tables.error());
+    if (kind == "skip") hints.skip.merge(*tables);
+    else if (kind == "only_deleted") hints.only_deleted.merge(*tables);
+    else if (kind == "hard_delete") hints.hard_delete.merge(*tables);
+    else return std::unexpected(bad_hint("unknown pgsoftdelete hint \"" + *key +
+                                         "\" (expected pgsoftdelete.skip, pgsoftdelete.only_deleted or pgsoftdelete.hard_delete)"));
+  }
+  if (!ours) return std::optional<Hints>{};
+  return std::optional<Hints>{std::move(hints)};
+}
+
+}  // namespace
+
 std::expected<std::optional<Hints>, parser::Error> parse_hint_comment(std::string_view comment) {
   std::string_view body;
   if (comment.starts_with("/*") && comment.ends_with("*/") && comment.size() >= 4)
@@ -160,12 +232,15 @@ std::expected<std::optional<Hints>, parser::Error> parse_hint_comment(std::strin
     return std::optional<Hints>{};
   body = trim(body);
   constexpr std::string_view tag = "pgsoftdelete";
-  if (!iequals_prefix(body, tag)) return std::optional<Hints>{};
-  body.remove_prefix(tag.size());
-  body = trim(body);
-  if (body.empty() || body.front() != ':')
-    return std::unexpected(bad_hint("pgsoftdelete hint comment must read /* pgsoftdelete: skip=… */"));
-  body.remove_prefix(1);
+  const bool tagged = iequals_prefix(body, tag);
+  const std::string_view after = tagged ? trim(body.substr(tag.size())) : std::string_view{};
+  if (!tagged || after.empty() || after.front() != ':') {
+    if (comment.starts_with("/*"))
+      if (auto commenter = parse_sqlcommenter(body); !commenter || *commenter) return commenter;
+    if (tagged) return std::unexpected(bad_hint("pgsoftdelete hint comment must read /* pgsoftdelete: skip=… */"));
+    return std::optional<Hints>{};
+  }
+  body = after.substr(1);
   auto hints = parse_hint_text(body);
   if (!hints) return std::unexpected(hints.error());
   return std::optional<Hints>{*hints};

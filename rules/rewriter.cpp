@@ -1,4 +1,4 @@
-// plan_rewrite: per statement, its hints (session + leading comment), its hint setting, and the walker's edits.
+// plan_rewrite: per statement, its hints (session + its comments), its hint setting, and the walker's edits.
 #include "rules/rewriter.hpp"
 
 #include <algorithm>
@@ -49,10 +49,21 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
     NodeId stmt = tree.get(raw, "stmt");
     std::string_view stmt_type = stmt && tree.node(stmt).first ? tree.node(tree.node(stmt).first).key : "";
     StatementInfo info;
-    // Leading comments of this statement: every comment token before its first code token.
+    // This statement's tokens: up to and including its terminating ';' and, for the last
+    // statement, the comments after it (ORMs and sqlcommenter append theirs after a final ';').
+    auto location = tree.number(raw, "stmt_location");
+    auto length = tree.number(raw, "stmt_len");
+    const bool last = tree.node(raw).next == 0;
+    std::size_t end = length > 0 && !last ? static_cast<std::size_t>(location + length) : sql.size();
+    std::size_t stop = tok;
+    while (stop < tokens.size() && static_cast<std::size_t>(tokens[stop].start) < end) ++stop;
+    if (stop < tokens.size() && tokens[stop].kind == Tok::semicolon) ++stop;
+    // Hints from every comment of the statement, wherever it stands (before, inside, after);
+    // several combine.
     Hints hints = running;
     bool statement_hints = false;
-    for (; tok < tokens.size() && tokens[tok].kind == Tok::comment; ++tok) {
+    for (; tok < stop; ++tok) {
+      if (tokens[tok].kind != Tok::comment) continue;
       auto comment = sql.substr(static_cast<std::size_t>(tokens[tok].start),
                                 static_cast<std::size_t>(tokens[tok].end - tokens[tok].start));
       auto h = parse_hint_comment(comment);
@@ -83,12 +94,6 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
     }
     for (auto& e : walker.edits) plan.edits.push_back(std::move(e));
     plan.statements.push_back(std::move(info));
-    // Skip this statement's tokens: up to and including its terminating ';'.
-    auto location = tree.number(raw, "stmt_location");
-    auto length = tree.number(raw, "stmt_len");
-    std::size_t end = length > 0 ? static_cast<std::size_t>(location + length) : sql.size();
-    while (tok < tokens.size() && static_cast<std::size_t>(tokens[tok].start) < end) ++tok;
-    if (tok < tokens.size() && tokens[tok].kind == Tok::semicolon) ++tok;
   }
   return plan;
 }

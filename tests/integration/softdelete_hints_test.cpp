@@ -260,3 +260,73 @@ TEST_CASE("an SQL-level PREPARE made under hints is refused when executed under 
   REQUIRE(c.exec("PREPARE everyone AS SELECT count(*) FROM humans").ok());
   CHECK(c.scalar("EXECUTE everyone") == "3");
 }
+
+TEST_CASE("a hint comment counts wherever it stands in the statement, in both protocols") {
+  auto c = seeded_connection();
+  struct Case {
+    const char* name;
+    const char* sql;
+    const char* count;
+  };
+  const Case cases[] = {
+      {"at the end", "SELECT count(*) FROM humans /* pgsoftdelete: skip=humans */", "5"},
+      {"after SELECT, as SQLAlchemy's prefix_with",
+       "SELECT count(*) AS count_1 FROM (SELECT /* pgsoftdelete: skip=* */ humans.id FROM humans) AS anon_1", "5"},
+      {"-- lines before, as EF Core's TagWith", "-- List humans\n-- pgsoftdelete: skip=humans\nSELECT count(*) FROM humans",
+       "5"},
+      {"sqlcommenter", "SELECT count(*) FROM humans /*pgsoftdelete.only_deleted='humans',traceparent='00-1-2-01'*/", "2"},
+      {"after the final ';', as Sequelize's sqlcommenter",
+       "SELECT count(*) FROM humans; /*pgsoftdelete.skip='humans%2Caliens'*/", "5"},
+      {"none", "SELECT count(*) FROM humans /* an ordinary comment */", "3"},
+      {"in a literal: not a hint", "SELECT count(*) FROM humans WHERE name <> '/* pgsoftdelete: skip=humans */'", "3"},
+  };
+  for (const auto& k : cases) {
+    const std::string name = k.name;
+    CAPTURE(name);
+    CHECK(c.scalar(k.sql) == k.count);
+    auto extended = c.exec_params(k.sql, {});
+    REQUIRE(extended.ok());
+    CHECK(extended.value() == k.count);
+  }
+  // In a multi-statement string, a hint belongs to the statement that holds it.
+  auto tags = tags_of(c, "SELECT 1 FROM humans; SELECT 2 FROM humans /* pgsoftdelete: skip=humans */; SELECT 3 FROM humans");
+  CHECK(tags == std::vector<std::string>{"SELECT 3", "SELECT 5", "SELECT 3"});
+}
+
+TEST_CASE("a hint in a prepared statement's text applies to every execution of it") {
+  auto c = seeded_connection();
+  Result prepared(PQprepare(c.get(), "with_hint", "SELECT count(*) FROM humans WHERE id > $1 /* pgsoftdelete: skip=humans */",
+                            1, nullptr));
+  REQUIRE(prepared.ok());
+  for (int i = 0; i < 3; ++i) {
+    const char* values[] = {"0"};
+    Result r(PQexecPrepared(c.get(), "with_hint", 1, values, nullptr, nullptr, 0));
+    REQUIRE(r.ok());
+    CHECK(r.value() == "5");
+  }
+  // A DELETE prepared with hard_delete really deletes, each time it runs.
+  Result del(PQprepare(c.get(), "purge", "DELETE FROM humans WHERE id = $1 -- pgsoftdelete: hard_delete=humans skip=humans", 1,
+                       nullptr));
+  REQUIRE(del.ok());
+  for (const char* tag : {"DELETE 1", "DELETE 0"}) {
+    const char* values[] = {"5"};  // soft-deleted, and referenced by no alien
+    Result r(PQexecPrepared(c.get(), "purge", 1, values, nullptr, nullptr, 0));
+    REQUIRE_MESSAGE(r.ok(), r.error());
+    CHECK(r.tag() == tag);
+  }
+  CHECK(direct("SELECT count(*) FROM humans") == "4");  // gone for real
+}
+
+TEST_CASE("a hint anywhere still needs the user's permission") {
+  reset_seed();
+  ProxyProcess strict({"--upstream", cluster().endpoint(), "--rules", seed_rules("nobody").string()});
+  Conn c(strict.conninfo());
+  REQUIRE(c.ok());
+  for (const char* sql : {"SELECT count(*) FROM humans /* pgsoftdelete: skip=humans */",
+                          "SELECT count(*) FROM humans /*pgsoftdelete.skip='humans'*/",
+                          "SELECT count(*) FROM humans; -- pgsoftdelete: skip=humans"}) {
+    CAPTURE(sql);
+    CHECK(c.exec(sql).sqlstate() == "42501");
+    CHECK(c.scalar("SELECT count(*) FROM humans") == "3");  // the session goes on, filtered
+  }
+}

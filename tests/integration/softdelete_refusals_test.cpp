@@ -44,6 +44,7 @@ TEST_CASE("a refused extended-protocol statement, then the next one works") {
   auto c = seeded_connection();
   CHECK(c.exec_params("TRUNCATE humans", {}).sqlstate() == "0A000");
   CHECK(c.exec_params("SELECT count(*) FROM humans", {}).value() == "3");
+  CHECK(rules_proxy().log().find("refused an extended-protocol statement: 0A000") != std::string::npos);
   Result prep(PQprepare(c.get(), "bad", "TRUNCATE aliens", 0, nullptr));
   CHECK(prep.sqlstate() == "0A000");
   Result exec(PQexecPrepared(c.get(), "bad", 0, nullptr, nullptr, nullptr, 0));

@@ -51,6 +51,46 @@ TEST_CASE("hints: comments") {
   CHECK_FALSE(rules::parse_hint_comment("/* pgsoftdelete skip=humans */"));
 }
 
+TEST_CASE("hints: the sqlcommenter form") {
+  struct Case {
+    const char* name;
+    const char* comment;
+    bool ours;
+    std::size_t skip = 0, only_deleted = 0;
+    bool hard_delete_all = false;
+  };
+  const Case cases[] = {
+      {"one key", "/*pgsoftdelete.skip='humans'*/", true, 1},
+      {"percent-encoded comma", "/*pgsoftdelete.skip='humans%2Caliens'*/", true, 2},
+      {"percent-encoded key", "/*pgsoftdelete%2Eskip='humans'*/", true, 1},
+      {"among others", "/*action='list',pgsoftdelete.only_deleted='humans',traceparent='00-ab-cd-01'*/", true, 0, 1},
+      {"spaces around", "/* pgsoftdelete.hard_delete='%2A' , route='%2Fusers' */", true, 0, 0, true},
+      {"two keys", "/*pgsoftdelete.skip='aliens',pgsoftdelete.only_deleted='humans'*/", true, 1, 1},
+      {"escaped quote in another value", "/*note='it\\'s',pgsoftdelete.skip='humans'*/", true, 1},
+      {"no key of ours", "/*controller='index',framework='rails'*/", false},
+      {"not sqlcommenter", "/* just a pgsoftdelete.skip mention */", false},
+  };
+  for (const auto& c : cases) {
+    const std::string name = c.name;
+    CAPTURE(name);
+    auto h = rules::parse_hint_comment(c.comment);
+    REQUIRE_MESSAGE(h, (h ? "" : h.error().message));
+    REQUIRE(h->has_value() == c.ours);
+    if (!c.ours) continue;
+    CHECK((*h)->skip.names.size() == c.skip);
+    CHECK((*h)->only_deleted.names.size() == c.only_deleted);
+    CHECK((*h)->hard_delete.all == c.hard_delete_all);
+  }
+  // The last: a line comment is never sqlcommenter, and one addressed to pgsoftdelete must be a hint.
+  for (const char* bad : {"/*pgsoftdelete.skipp='humans'*/", "/*pgsoftdelete.skip='hu%2'*/", "/*pgsoftdelete.skip='a b'*/",
+                          "-- pgsoftdelete.skip='humans'"}) {
+    CAPTURE(bad);
+    auto h = rules::parse_hint_comment(bad);
+    REQUIRE_FALSE(h);
+    CHECK(h.error().sqlstate == "22023");
+  }
+}
+
 struct HintCase {
   const char* name;
   const char* sql;
@@ -79,7 +119,36 @@ TEST_CASE("hints: statement comments change the rewrite") {
        "SELECT * FROM humans; SELECT * FROM " H("humans")},
       {"hint on a later statement", "SELECT * FROM humans; /* pgsoftdelete: skip=humans */ SELECT * FROM humans",
        "SELECT * FROM " H("humans") "; SELECT * FROM humans"},
-      {"not leading: ignored", "SELECT * FROM humans /* pgsoftdelete: skip=humans */", "SELECT * FROM " H("humans")},
+      {"at the end (Rails annotate, sqlcommenter)", "SELECT * FROM humans /* pgsoftdelete: skip=humans */", nullptr},
+      {"after SELECT (SQLAlchemy prefix_with)", "SELECT /* pgsoftdelete: skip=humans */ * FROM humans", nullptr},
+      {"inside the subquery SQLAlchemy's count() wraps",
+       "SELECT count(*) AS count_1 FROM (SELECT /* pgsoftdelete: skip=* */ humans.id FROM humans) AS anon_1", nullptr},
+      {"applies to the whole statement", "SELECT * FROM humans WHERE id IN (SELECT /* pgsoftdelete: skip=humans */ 1) "
+                                         "AND EXISTS (SELECT 1 FROM humans h2)", nullptr},
+      {"-- lines before the statement (EF Core TagWith)", "-- Get humans\n-- pgsoftdelete: skip=humans\nSELECT * FROM humans",
+       nullptr},
+      {"-- line at the end", "SELECT * FROM humans -- pgsoftdelete: skip=humans", nullptr},
+      {"after the string's final ';' (Sequelize)", "SELECT * FROM humans; /* pgsoftdelete: skip=humans */", nullptr},
+      {"after a middle ';': the next statement's", "SELECT * FROM humans; /* pgsoftdelete: skip=humans */ SELECT 1 FROM humans",
+       "SELECT * FROM " H("humans") "; /* pgsoftdelete: skip=humans */ SELECT 1 FROM humans"},
+      {"in the middle statement only",
+       "SELECT 1 FROM humans; SELECT 2 FROM humans /* pgsoftdelete: skip=humans */; SELECT 3 FROM humans",
+       "SELECT 1 FROM " H("humans") "; SELECT 2 FROM humans /* pgsoftdelete: skip=humans */; SELECT 3 FROM " H("humans")},
+      {"several comments combine", "/* pgsoftdelete: skip=humans */ SELECT * FROM humans, aliens /* pgsoftdelete: skip=aliens */",
+       nullptr},
+      {"sqlcommenter", "SELECT * FROM humans /*pgsoftdelete.skip='humans',traceparent='00-0af7651916cd43dd-b7ad6b7169203331-01'*/",
+       nullptr},
+      {"sqlcommenter, percent-encoded list", "SELECT * FROM humans, aliens /*pgsoftdelete.skip='humans%2Caliens'*/", nullptr},
+      {"sqlcommenter, hint key not first", "SELECT * FROM humans /*action='index',pgsoftdelete.only_deleted='humans'*/",
+       "SELECT * FROM " HD("humans") " /*action='index',pgsoftdelete.only_deleted='humans'*/"},
+      {"sqlcommenter without our keys", "SELECT * FROM humans /*action='index',framework='django'*/",
+       "SELECT * FROM " H("humans") " /*action='index',framework='django'*/"},
+      {"in a string literal: not a comment", "SELECT '/* pgsoftdelete: skip=humans */' FROM humans",
+       "SELECT '/* pgsoftdelete: skip=humans */' FROM " H("humans")},
+      {"in a dollar-quoted string: not a comment", "SELECT $$ -- pgsoftdelete: skip=humans\n$$ FROM humans",
+       "SELECT $$ -- pgsoftdelete: skip=humans\n$$ FROM " H("humans")},
+      {"in an identifier: not a comment", "SELECT 1 AS \"/* pgsoftdelete: skip=humans */\" FROM humans",
+       "SELECT 1 AS \"/* pgsoftdelete: skip=humans */\" FROM " H("humans")},
       {"schema-qualified hint", "/* pgsoftdelete: skip=public.humans */ SELECT * FROM public.humans", nullptr},
       {"schema-qualified hint, unqualified reference", "/* pgsoftdelete: skip=public.humans */ SELECT * FROM humans",
        "SELECT * FROM " H("humans")},
