@@ -3,6 +3,9 @@
 #include "rules/walker.hpp"
 
 #include <algorithm>
+#include <cctype>
+
+#include <algorithm>
 #include <array>
 
 #include "pg_query.pb.h"
@@ -91,6 +94,7 @@ void Walker::visit_node(NodeId wrapper, Parent parent) {
 void Walker::visit(NodeId obj, const pb::Descriptor* type, Parent parent) {
   if (error) return;
   if (type == types_.range_var) return on_range_var(obj, parent);
+  if (type == types_.range_table_sample) return on_table_sample(obj, parent);
   if (type == types_.column_ref) return column_refs_.push_back(obj);
   if (type == types_.copy_stmt) return on_copy(obj);
   if (type == types_.truncate_stmt) return on_truncate(obj);
@@ -243,12 +247,6 @@ void Walker::on_range_var(NodeId id, Parent parent) {
     if (!is_cte(rv)) wrap_reference(rv, *rule);
     return;
   }
-  if (type == types_.range_table_sample) {
-    if (!is_cte(rv) && visibility(*rule, rv) != Visibility::all)
-      fail_not_supported("pgsoftdelete: TABLESAMPLE on soft-delete table " + rule->display_name() + " is not supported",
-                         rv.location);
-    return;
-  }
   // Targets of INSERT / SELECT INTO / CREATE VIEW names, and FOR UPDATE OF names (which name our
   // filtered subqueries, and PostgreSQL locks the table rows inside them).
   if ((type == types_.insert_stmt && field == "relation") ||
@@ -260,6 +258,64 @@ void Walker::on_range_var(NodeId id, Parent parent) {
     fail_not_supported("pgsoftdelete: soft-delete table " + rule->display_name() + " used in an unsupported position (" +
                            (type ? type->name() : std::string("statement")) + "." + std::string(field) + ")",
                        rv.location);
+}
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+int Walker::matching_paren(int open) const {
+  if (kind(open) != Tok::lparen) return -1;
+  int depth = 0;
+  for (int i = open; i >= 0; i = next_code(i)) {
+    if (kind(i) == Tok::lparen) ++depth;
+    else if (kind(i) == Tok::rparen && --depth == 0) return i;
+  }
+  return -1;
+}
+
+void Walker::on_table_sample(NodeId obj, Parent parent) {
+  const std::size_t edits_before = edits.size();
+  children(obj, types_.range_table_sample, {"relation"});  // the method's arguments and seed
+  NodeId rv_id = t_.get(t_.get(obj, "relation"), "RangeVar");
+  if (error || rv_id == 0) return;
+  Relation rv = relation(rv_id);
+  const TableRule* rule = rules_.find(rv.schema, rv.name);
+  if (!rule || is_cte(rv)) return;
+  const Visibility v = visibility(*rule, rv);
+  if (error || v == Visibility::all) return;
+  // Where a plain reference would be read (FROM, joins, USING): anywhere else on_range_var decides.
+  if (!((parent.type == types_.select_stmt || parent.type == types_.update_stmt) && parent.field == "fromClause") &&
+      !(parent.type == types_.delete_stmt && parent.field == "usingClause") &&
+      !(parent.type == types_.join_expr && (parent.field == "larg" || parent.field == "rarg")))
+    return on_range_var(rv_id, Parent{types_.range_table_sample, "relation"});
+  if (edits.size() != edits_before)
+    return fail_not_supported("pgsoftdelete: TABLESAMPLE arguments that read a soft-delete table are not supported",
+                              rv.location);
+  auto s = reference_span(rv);
+  if (!s) return;
+  // The clause: TABLESAMPLE method (args) [REPEATABLE (seed)]; the node's location is the method.
+  const int method = token_at(static_cast<int>(t_.number(obj, "location", -1)));
+  const int keyword = prev_code(method);
+  int open = method;
+  while (open >= 0 && kind(open) != Tok::lparen) open = next_code(open);
+  int last = matching_paren(open);
+  if (const int next = next_code(last); last >= 0 && next >= 0 && iequals(text(next), "repeatable"))
+    last = matching_paren(next_code(next));
+  if (method < 0 || keyword < 0 || last < 0) return fail_internal("a TABLESAMPLE clause");
+  std::string replacement = "(SELECT * FROM " + std::string(text(s->first, s->last)) + " " +
+                            std::string(text(keyword, last)) + " WHERE " + predicate(*rule, v, "") + ")";
+  if (!rv.has_alias) replacement += " " + std::string(text(s->name, s->name_last));
+  edits.push_back({begin_of(s->first), end_of(s->last), std::move(replacement)});
+  edits.push_back({begin_of(keyword), end_of(last), ""});  // the alias, if any, stays between
+  wrapped_visible_.push_back(rv.has_alias ? rv.alias : rv.name);
+  if (!rv.has_alias) wrapped_unaliased_.push_back(rv.name);
 }
 
 void Walker::wrap_reference(const Relation& rv, const TableRule& rule) {

@@ -109,6 +109,11 @@ class Walker {
   std::optional<Span> reference_span(const Relation& rv);
   int after_alias(const Relation& rv, const Span& s, int* alias_token);
   void on_range_var(NodeId id, Parent parent);
+  /// `t TABLESAMPLE m(args) [REPEATABLE (seed)]` of a rule table: the sample is taken inside the
+  /// filtered reference, so that it is a sample of the live rows.
+  void on_table_sample(NodeId obj, Parent parent);
+  /// The token that closes the parenthesis opened at token `open` (-1 if none).
+  int matching_paren(int open) const;
   void wrap_reference(const Relation& rv, const TableRule& rule);
   std::string field_name(NodeId fields, std::size_t index) const;
   void check_column_refs();

@@ -110,3 +110,13 @@ TEST_CASE("the partial index on live rows serves the rewritten query") {
   CAPTURE(plan);
   CHECK(plan.find("humans_live") != std::string::npos);
 }
+
+TEST_CASE("TABLESAMPLE samples the live rows only") {
+  auto c = seeded_connection();
+  CHECK(c.scalar("SELECT count(*) FROM humans TABLESAMPLE BERNOULLI (100)") == "3");
+  CHECK(c.scalar("SELECT count(*) FROM humans AS h TABLESAMPLE SYSTEM (100) REPEATABLE (42) "
+                 "JOIN aliens a ON a.human_id = h.id") == "1");  // Zorg->Ada; Quux's Alan is deleted
+  CHECK(c.scalar("SELECT string_agg(name, ',' ORDER BY name) FROM humans TABLESAMPLE BERNOULLI (100) "
+                 "WHERE is_deleted") == "");
+  CHECK(c.scalar("/* pgsoftdelete: skip=humans */ SELECT count(*) FROM humans TABLESAMPLE BERNOULLI (100)") == "5");
+}

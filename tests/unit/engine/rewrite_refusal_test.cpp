@@ -23,7 +23,8 @@ const std::vector<Refusal> refusals = {
     {"TRUNCATE among others", "TRUNCATE planets, aliens", "0A000", "aliens"},
     {"MERGE into", "MERGE INTO humans h USING planets p ON h.planet_id = p.id WHEN MATCHED THEN DELETE", "0A000",
      "MERGE into soft-delete table humans"},
-    {"TABLESAMPLE", "SELECT * FROM humans TABLESAMPLE SYSTEM (10)", "0A000", "TABLESAMPLE"},
+    {"TABLESAMPLE whose arguments read a rule table", "SELECT * FROM humans TABLESAMPLE SYSTEM ((SELECT count(*) FROM humans))",
+     "0A000", "TABLESAMPLE arguments"},
     {"system column", "SELECT ctid, * FROM humans", "0A000", "system column ctid"},
     {"qualified system column", "SELECT h.xmin FROM humans h", "0A000", "system column xmin"},
     {"three-part column reference", "SELECT public.humans.id FROM public.humans", "0A000", "schema-qualified column reference"},
@@ -53,9 +54,9 @@ TEST_CASE("refusals: syntax errors carry the server's cursor position") {
   auto r = rewrite_slow("SELECT * FRO humans");
   REQUIRE_FALSE(r);
   CHECK(r.error().position == 10);  // as the server: caret under "FRO"
-  auto t = rewrite_slow("SELECT 'é' FROM humans TABLESAMPLE SYSTEM (1)");
+  auto t = rewrite_slow("SELECT 'é', ctid FROM humans");
   REQUIRE_FALSE(t);
-  CHECK(t.error().position == 17);  // characters, not bytes
+  CHECK(t.error().position == 13);  // characters, not bytes
 }
 
 TEST_CASE("refusals: TRUNCATE and MERGE allowed by policy") {
