@@ -496,6 +496,9 @@ awaitable<error_code> Session::connect_upstream(tcp::socket& socket) {
   auto endpoints = co_await resolver.async_resolve(config_->upstream.host, std::to_string(config_->upstream.port),
                                                    no_throw(ec));
   if (!ec) co_await asio::async_connect(socket, endpoints, no_throw(ec));
+  // As on the client side: small messages the server must see now (Execute + Flush of a cursor's
+  // next rows, a pipeline's last message) are not held back by Nagle's algorithm.
+  if (!ec) socket.set_option(tcp::no_delay(true), ec);
   timer.cancel();
   // Let the cancelled wait finish before `timer` and `resolver` go out of scope.
   error_code ignored;
