@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, whatever of pgsoftdelete's build and test dependencies is missing
-# (Debian 12 packages only). Safe to run again: it does nothing when all are there.
+# (Debian 12 packages only); with --clients, those of the client matrix too (tests/clients/*/install.sh:
+# Debian packages, and npm packages into tests/clients/node). Safe to run again.
 set -euo pipefail
 
 packages=(
@@ -15,15 +16,23 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's postgresql package starts a cluster of its own; the tests and the demo run theirs.
+  if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
+    "${sudo[@]}" pg_ctlcluster 15 main stop 2>/dev/null || true
+  fi
+fi
 
-echo "installing: ${missing[*]}"
-sudo=()
-[ "$(id -u)" = 0 ] || sudo=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian's postgresql package starts a cluster of its own; the tests and the demo run theirs.
-if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
-  "${sudo[@]}" pg_ctlcluster 15 main stop 2>/dev/null || true
+# With --clients, also the drivers and ORMs of the client matrix (tests/clients/*): each folder
+# installs its own. The demo does not need them; the tests do.
+if [ "${1:-}" = "--clients" ]; then
+  for client in "$(dirname "$0")"/../tests/clients/*/install.sh; do
+    bash "$client"
+  done
 fi
