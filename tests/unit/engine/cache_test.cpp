@@ -134,3 +134,29 @@ TEST_CASE("cache: long strings are not cached") {
 }
 
 }  // namespace pgsoftdelete::test
+
+namespace pgsoftdelete::test {
+
+TEST_CASE("cache: a statement with a hint comment anywhere never shares a plan with one without") {
+  rules::Engine engine(standard_rules());
+  const char* plain = "SELECT * FROM humans h WHERE h.id = 1";
+  const char* hinted[] = {
+      "SELECT * FROM humans h WHERE h.id = 2 /* pgsoftdelete: skip=humans */",
+      "SELECT /* pgsoftdelete: skip=humans */ * FROM humans h WHERE h.id = 3",
+      "SELECT * FROM humans h WHERE h.id = 4; /*pgsoftdelete.skip='humans'*/",
+      "SELECT * FROM humans h WHERE h.id = 5 -- pgsoftdelete: skip=humans",
+  };
+  for (int round = 0; round < 2; ++round) {  // the plain plan cached before and after
+    auto p = engine.rewrite(plain, {}, "app");
+    REQUIRE(p);
+    CHECK_FALSE(p->unchanged);
+    for (const char* sql : hinted) {
+      CAPTURE(sql);
+      auto h = engine.rewrite(sql, {}, "app");
+      REQUIRE(h);
+      CHECK(h->unchanged);  // skip: left unfiltered
+    }
+  }
+}
+
+}  // namespace pgsoftdelete::test
