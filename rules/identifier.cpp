@@ -30,6 +30,7 @@ std::optional<std::string> read_identifier(std::string_view& text) {
     }
     if (out.empty()) return std::nullopt;
     text.remove_prefix(i);
+    out.resize(truncate_identifier(out).size());
     return out;
   }
   if (!is_start(text.front())) return std::nullopt;
@@ -39,6 +40,7 @@ std::optional<std::string> read_identifier(std::string_view& text) {
     out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
   }
   text.remove_prefix(i);
+  out.resize(truncate_identifier(out).size());
   return out;
 }
 

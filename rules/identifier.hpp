@@ -13,8 +13,19 @@ struct QualifiedName {
   std::string name;    ///< the relation name
 };
 
+/// PostgreSQL keeps at most 63 bytes of an identifier (NAMEDATALEN - 1), cut at a character
+/// boundary (UTF-8), as its scanner does: `name` as the server will read it.
+constexpr std::string_view truncate_identifier(std::string_view name) {
+  constexpr std::size_t max_identifier = 63;
+  if (name.size() <= max_identifier) return name;
+  std::size_t cut = max_identifier;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  return name.substr(0, cut);
+}
+
 /// Parses `humans`, `public.humans`, `"Humans"`, `public."My Table"`: unquoted parts fold to lower case,
-/// quoted parts keep their case. Returns nullopt when `text` is not such a name.
+/// quoted parts keep their case, and each is truncated as the server truncates it. Returns nullopt when
+/// `text` is not such a name.
 std::optional<QualifiedName> parse_qualified_name(std::string_view text);
 
 /// Parses a single identifier (see parse_qualified_name). nullopt when invalid.

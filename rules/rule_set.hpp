@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "rules/identifier.hpp"
+
 namespace pgsoftdelete::rules {
 
 /// How a table marks a row as deleted.
@@ -70,6 +72,7 @@ class RuleSet {
   /// True when some rule names a relation called `name` (any schema): used by the fast path, so it
   /// neither allocates nor hashes names of the wrong length.
   bool names_table(std::string_view name) const {
+    name = truncate_identifier(name);  // the server reads only the first 63 bytes of a longer name
     if (name.size() >= 64 ? !long_names_ : !(name_lengths_ & (std::uint64_t{1} << name.size()))) return false;
     return by_name_.contains(name);
   }

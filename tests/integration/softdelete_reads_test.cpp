@@ -2,6 +2,9 @@
 // libpq's extended protocol and psycopg2.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "softdelete_support.hpp"
 
 using namespace pgsoftdelete::test;
@@ -119,4 +122,24 @@ TEST_CASE("TABLESAMPLE samples the live rows only") {
   CHECK(c.scalar("SELECT string_agg(name, ',' ORDER BY name) FROM humans TABLESAMPLE BERNOULLI (100) "
                  "WHERE is_deleted") == "");
   CHECK(c.scalar("/* pgsoftdelete: skip=humans */ SELECT count(*) FROM humans TABLESAMPLE BERNOULLI (100)") == "5");
+}
+
+TEST_CASE("a rule table with a 63-byte name stays filtered under a longer spelling") {
+  const std::string name(63, 'l');
+  cluster().sql("DROP TABLE IF EXISTS " + name + "; CREATE TABLE " + name +
+                " (id int, is_deleted boolean NOT NULL DEFAULT false); INSERT INTO " + name +
+                " VALUES (1, false), (2, true)");
+  const auto rules = std::filesystem::temp_directory_path() / "pgsd-long-name.toml";
+  std::ofstream(rules) << "[[table]]\nname = \"" << name << "\"\n";
+  ProxyProcess p({"--upstream", cluster().endpoint(), "--rules", rules.string()});
+  Conn c(p.conninfo());
+  REQUIRE(c.ok());
+  for (const std::string& spelling : {name, name + "xyz", "\"" + name + "_and_more\""}) {
+    CAPTURE(spelling);
+    CHECK(c.scalar("SELECT count(*) FROM " + spelling) == "1");
+  }
+  CHECK(c.exec("DELETE FROM " + name + "xyz WHERE id = 1").tag() == "DELETE 1");
+  Conn direct(cluster().conninfo());
+  CHECK(direct.scalar("SELECT count(*) FROM " + name) == "2");  // soft: both rows still there
+  std::filesystem::remove(rules);
 }

@@ -121,3 +121,39 @@ name = "public.ships"
 }
 
 }  // namespace pgsoftdelete::test
+
+namespace pgsoftdelete::test {
+
+TEST_CASE("engine: names longer than 63 bytes are read as the server truncates them") {
+  const std::string name63(63, 'h');
+  const std::string name62_e = std::string(62, 'a') + "\xc3\xa9";  // 64 bytes: the cut falls inside é
+  rules::Engine engine(rules_from("[[table]]\nname = \"" + name63 + "\"\n\n[[table]]\nname = '\"" + std::string(62, 'a') +
+                                  "\"'\n\n[[table]]\nname = \"" + std::string(70, 'z') + "\"\n"));
+  struct Case {
+    const char* name;
+    std::string sql;
+  };
+  const Case cases[] = {
+      {"exact", "SELECT * FROM " + name63},
+      {"longer, unquoted (the fast path once let it pass)", "SELECT * FROM " + name63 + "xyz"},
+      {"longer, quoted", "SELECT * FROM \"" + name63 + "xyz\" t"},
+      {"longer in a join", "SELECT 1 FROM planets p JOIN " + name63 + "_suffix h ON true"},
+      {"cut before a multibyte character", "SELECT * FROM \"" + name62_e + "\""},
+      {"a rule written longer than 63 bytes", "SELECT * FROM " + std::string(63, 'z')},
+      {"a rule written longer than 63 bytes, referenced longer still", "SELECT * FROM " + std::string(80, 'z')},
+  };
+  for (const auto& c : cases) {
+    const std::string name = c.name;
+    CAPTURE(name);
+    CAPTURE(c.sql);
+    auto r = engine.rewrite(c.sql, {}, "app");
+    REQUIRE(r);
+    CHECK_FALSE(r->unchanged);
+    CHECK(r->sql.find("WHERE NOT is_deleted") != std::string::npos);
+  }
+  auto shorter = engine.rewrite("SELECT * FROM " + std::string(62, 'h'), {}, "app");
+  REQUIRE(shorter);
+  CHECK(shorter->unchanged);  // 62 bytes: another table
+}
+
+}  // namespace pgsoftdelete::test
