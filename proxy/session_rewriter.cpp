@@ -70,15 +70,17 @@ void SessionRewriter::unthrottle_if_drained() {
   }
 }
 
-void SessionRewriter::skip_until_sync() {
+void SessionRewriter::skip_until_sync(std::uint64_t syncs_before) {
   bool barrier = false;
   while (!pending_.empty() && pending_.front().kind != Pending::Kind::sync) {
     barrier = barrier || pending_.front().barrier;
     skip_front();
   }
-  // Nothing is sent after a message that holds the client direction, so a Sync can only follow
-  // one that did not: if none has come, what the client sends next is skipped too.
-  if (pending_.empty()) {
+  // Only a Sync ends the server's skipping. If the client has sent none since the failing
+  // message (counted as sent, not from entries, which COPY handling removes), what it sends next
+  // is skipped too. Nothing is sent after a message that holds the client direction, so the Sync
+  // that ends the skipping then inherits a hold.
+  if (syncs_sent_ == syncs_before) {
     server_skipping_ = true;
     barrier_after_skip_ = barrier;
   }
@@ -135,14 +137,17 @@ codec::StreamFramer::TypeSet SessionRewriter::ClientSide::inspected() const {
 }
 
 Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std::string_view bytes, Outbox& out) {
-  if (s_.server_skipping_) {
-    // The server discards everything up to the next Sync: nothing to decide or remember.
+  if (s_.server_skipping_ && header.type != fe::sync && header.type != fe::query && header.type != fe::parse) {
+    // The server discards everything up to the next Sync: nothing to decide or remember. Text
+    // that is SQL still goes through the engine, whatever the server will do with it.
     if (header.type == fe::terminate) return Verdict::stop_after;
-    if (header.type != fe::sync) return Verdict::forward;
-    s_.server_skipping_ = false;
+    return Verdict::forward;
   }
+  if (header.type == fe::sync) s_.server_skipping_ = false;
   const std::size_t before = s_.pending_.size();
-  const Verdict verdict = dispatch(header, bytes, out);
+  Verdict verdict = dispatch(header, bytes, out);
+  for (std::size_t i = before; i < s_.pending_.size(); ++i) s_.pending_[i].syncs_before = s_.syncs_sent_;
+  if (header.type == fe::sync) ++s_.syncs_sent_;
   if (s_.pending_.size() > before) {
     auto& entry = s_.pending_.back();
     if (header.type == fe::sync && s_.barrier_after_skip_) {
@@ -151,8 +156,20 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
     }
     entry.bytes = static_cast<std::uint32_t>(bytes.size());
     s_.pending_bytes_ += bytes.size();
-    if (s_.pending_.size() >= s_.limits_.max_messages || s_.pending_bytes_ >= s_.limits_.max_bytes)
+    if (!s_.throttled_ && (s_.pending_.size() >= s_.limits_.max_messages || s_.pending_bytes_ >= s_.limits_.max_bytes)) {
       s_.throttled_ = true;
+      // The server may keep its answers until a Sync or Flush the client has not sent: ask for
+      // them, or the pipeline would never drain.
+      if (verdict == Verdict::forward) {
+        out.send(std::string(bytes));
+        verdict = Verdict::replace;
+      }
+      if (verdict == Verdict::replace) {
+        std::string flush;
+        codec::encode_raw(fe::flush, "", flush);
+        out.send(std::move(flush));
+      }
+    }
   }
   return verdict;
 }
@@ -641,6 +658,7 @@ void SessionRewriter::undo_skipped() {
 
 Verdict SessionRewriter::on_error(Outbox& out) {
   hints_.on_error();
+  copy_in_ = false;  // an error ends a COPY FROM STDIN
   if (pending_.empty()) return Verdict::forward;  // startup, or a FATAL of the server's own
   Pending& head = pending_.front();
   Verdict verdict = Verdict::forward;
@@ -660,13 +678,14 @@ Verdict SessionRewriter::on_error(Outbox& out) {
   if (head.kind != Pending::Kind::query && head.kind != Pending::Kind::function_call) {
     // Extended protocol: the server skips everything up to the next Sync. What the failed message
     // and the skipped ones changed here is undone at the ReadyForQuery, newest first.
+    const std::uint64_t syncs_before = head.syncs_before;
     if (refused) {
       pop_front();  // it changed nothing here
     } else {
       skip_front();
       first_skipped_failed_ = true;
     }
-    skip_until_sync();
+    skip_until_sync(syncs_before);
     discarding_ = true;
   }
   return verdict;
@@ -677,24 +696,16 @@ void SessionRewriter::drop_copy_markers() {
 }
 
 void SessionRewriter::on_copy_in_response() {
-  // Syncs the client sent after the COPY's Execute (libpq sends one at once) go unanswered
-  // until its CopyDone or CopyFail: forget them, up to the client's end of the COPY if it is
-  // already here (later ones the client side will not record). One pass, however many there are.
+  // The server ignores Syncs while the COPY runs: those the client sent right after the COPY's
+  // Execute (libpq sends one at once) get no answer; forget them, and the client's end of the COPY
+  // if it is already here (later ones the client side will not record). A message of another kind
+  // ends the COPY with an error, and Syncs after it are answered again: they stay. One erase.
+  if (pending_.empty()) return;
   std::size_t end = 1;
-  while (end < pending_.size() && pending_[end].kind != Pending::Kind::copy_end) ++end;
-  std::size_t kept = 1;
-  for (std::size_t i = 1; i < end; ++i) {
-    if (pending_[i].kind == Pending::Kind::sync) {
-      pending_bytes_ -= pending_[i].bytes;
-      continue;
-    }
-    if (kept != i) pending_[kept] = std::move(pending_[i]);
-    ++kept;
-  }
-  const bool ended = end < pending_.size();
-  if (ended) pending_bytes_ -= pending_[end].bytes;
-  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(kept),
-                 pending_.begin() + static_cast<std::ptrdiff_t>(ended ? end + 1 : end));
+  for (; end < pending_.size() && pending_[end].kind == Pending::Kind::sync; ++end) pending_bytes_ -= pending_[end].bytes;
+  const bool ended = end < pending_.size() && pending_[end].kind == Pending::Kind::copy_end;
+  if (ended) pending_bytes_ -= pending_[end++].bytes;
+  pending_.erase(pending_.begin() + 1, pending_.begin() + static_cast<std::ptrdiff_t>(end));
   if (!ended) copy_in_ = true;
   unthrottle_if_drained();
 }
@@ -725,6 +736,8 @@ Verdict SessionRewriter::on_ready(std::string_view body) {
     if (kind == Pending::Kind::sync || kind == Pending::Kind::query || kind == Pending::Kind::function_call)
       pop_front();
   }
+  // The server has just answered a Sync or a Query: it skips nothing and is in no COPY now.
+  copy_in_ = false;
   const char status = body.empty() ? codec::transaction_status::idle : body[0];
   if (pending_rollback_) {
     // Still in a transaction: it was ROLLBACK TO a savepoint older than every change we saw.

@@ -120,6 +120,7 @@ class SessionRewriter {
     std::optional<PortalBefore> portal_before;
     bool barrier = false;                  ///< the client direction waits for this answer
     std::uint32_t bytes = 0;               ///< size of the client's message it stands for
+    std::uint64_t syncs_before = 0;        ///< Syncs the client had sent before this message
   };
 
   class ClientSide final : public MessageHandler {
@@ -163,9 +164,10 @@ class SessionRewriter {
   void pop_front();
   /// Reads the client again once half of what the pipeline may hold has been answered.
   void unthrottle_if_drained();
-  /// After an extended-protocol error: the server skips everything up to the next Sync, so the
-  /// entries before it will get no answer; they move to skipped_ at once.
-  void skip_until_sync();
+  /// After an extended-protocol error in a message sent after `syncs_before` Syncs: the server
+  /// skips everything up to the next Sync, so the entries before it will get no answer; they move
+  /// to skipped_ at once.
+  void skip_until_sync(std::uint64_t syncs_before);
   /// Whether the statements a message carries change what later statements mean (hints, or how
   /// text is read): then nothing after it is rewritten before its answer is back.
   bool needs_barrier(const std::vector<Effect>& effects, std::string_view sql) const;
@@ -250,10 +252,12 @@ class SessionRewriter {
   PipelineLimits limits_;
   std::size_t pending_bytes_ = 0;
   bool throttled_ = false;
-  // The server discards what the client sends now (an error, and no Sync sent since): those
-  // messages are passed on and not remembered. The Sync that ends it waits for its answer if a
-  // hint-changing message was among those skipped.
+  // The server discards what the client sends now (an error, and no Sync sent since): messages
+  // without SQL text are passed on and not remembered. The Sync that ends it waits for its answer
+  // if a hint-changing message was among those skipped. Syncs are counted as they are sent,
+  // whatever becomes of their entries, so that "no Sync since" is never a guess.
   bool server_skipping_ = false;
+  std::uint64_t syncs_sent_ = 0;
   bool barrier_after_skip_ = false;
 };
 

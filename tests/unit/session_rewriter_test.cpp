@@ -333,3 +333,52 @@ TEST_CASE("session rewriter: a pipeline full of Syncs behind a COPY is read agai
   h.server(answer(codec::backend::copy_in_response, std::string(3, '\0')));
   CHECK_FALSE(h.rewriter.throttled());  // the server will not answer those Syncs: nothing to wait for
 }
+
+TEST_CASE("session rewriter: after an error that ends a COPY, later statements are still rewritten") {
+  // P(COPY) B E S P B E S in one write: the server ignores the first Sync inside the COPY, fails at
+  // the second Parse, skips to the last Sync and answers it. Syncs were sent since the failing
+  // message: what the client sends next is carried out, so it must be decided, never passed raw.
+  Harness h;
+  h.client(parse_msg("", "COPY humans FROM STDIN"));
+  h.client(bind_msg("", ""));
+  h.client(execute_msg(""));
+  h.client(sync_msg());
+  h.client(parse_msg("", "SELECT 1"));
+  h.client(bind_msg("", ""));
+  h.client(execute_msg(""));
+  h.client(sync_msg());
+  h.server(answer(codec::backend::parse_complete));
+  h.server(answer(codec::backend::bind_complete));
+  h.server(answer(codec::backend::copy_in_response, std::string(3, '\0')));
+  h.server(error());
+  h.server(ready(codec::transaction_status::idle));
+  CHECK(h.client(parse_msg("", "DELETE FROM humans WHERE id = 1")) == Verdict::replace);  // rewritten
+  h.client(sync_msg());
+  h.server(answer(codec::backend::parse_complete));
+  h.server(ready(codec::transaction_status::idle));
+  CHECK(h.rewriter.pending_count() == 0);
+}
+
+TEST_CASE("session rewriter: a Sync sent after the failing message ends the skipping, even before its answer") {
+  Harness h;
+  h.client(describe_msg("nope"));
+  h.client(sync_msg());
+  h.server(error());  // the Sync is on its way: what follows it is carried out
+  CHECK(h.client(parse_msg("", "DELETE FROM humans WHERE id = 1")) == Verdict::replace);
+  CHECK(h.client(bind_msg("", "")) == Verdict::forward);
+  h.client(execute_msg(""));
+  h.client(sync_msg());
+  h.server(ready(codec::transaction_status::idle));
+  h.server(answer(codec::backend::parse_complete));
+  h.server(answer(codec::backend::bind_complete));
+  CHECK(h.server(complete("UPDATE 1")) == Verdict::replace);  // answered as DELETE 1
+  h.server(ready(codec::transaction_status::idle));
+  CHECK(h.rewriter.pending_count() == 0);
+}
+
+TEST_CASE("session rewriter: reaching the pipeline limit asks the server for its answers (Flush)") {
+  Harness h{.limits = PipelineLimits{16, 1u << 20}};
+  for (int i = 0; i < 15; ++i) CHECK(h.client(describe_msg("s")) == Verdict::forward);
+  CHECK(h.client(describe_msg("s")) == Verdict::replace);  // the Describe, then a Flush
+  CHECK(h.rewriter.throttled());
+}
