@@ -159,10 +159,10 @@ namespace {
 /// Runs `on_expiry` when `timer` expires after `after`, unless it is re-armed or cancelled first
 /// (a handler already queued when the timer is re-armed sees a later expiry and does nothing).
 template <class F>
-void arm(asio::steady_timer& timer, std::chrono::milliseconds after, F on_expiry) {
+void arm(asio::steady_timer& timer, const bool& ended, std::chrono::milliseconds after, F on_expiry) {
   timer.expires_after(after);
-  timer.async_wait([&timer, on_expiry = std::move(on_expiry)](error_code ec) mutable {
-    if (ec || timer.expiry() > asio::steady_timer::clock_type::now()) return;
+  timer.async_wait([&timer, &ended, on_expiry = std::move(on_expiry)](error_code ec) mutable {
+    if (ec || ended || timer.expiry() > asio::steady_timer::clock_type::now()) return;
     on_expiry();
   });
 }
@@ -171,7 +171,7 @@ void arm(asio::steady_timer& timer, std::chrono::milliseconds after, F on_expiry
 
 void Session::await_server_login_step() {
   if (logged_in_) return;
-  arm(server_timer_, config_->server_login_timeout, [this] {
+  arm(server_timer_, ended_, config_->server_login_timeout, [this] {
     server_timed_out_ = true;
     const std::string reason =
         fmt::format("upstream did not answer the login within {} ms", config_->server_login_timeout.count());
@@ -201,10 +201,12 @@ void Session::on_login_complete() {
 
 void Session::watch_idle() {
   const auto timeout = config_->client_idle_timeout;
-  arm(idle_timer_, std::max(timeout / 4, std::chrono::milliseconds(1)), [this, timeout] {
+  arm(idle_timer_, ended_, std::max(timeout / 4, std::chrono::milliseconds(1)), [this, timeout] {
     if (client_pump_ == nullptr) return;  // the session is ending
     const auto now = std::chrono::steady_clock::now();
-    const bool idle = status_ == codec::transaction_status::idle && (rewriter_ == nullptr || rewriter_->idle());
+    // Between transactions, and nothing sent since the last ReadyForQuery (a query may be running).
+    const bool idle = status_ == codec::transaction_status::idle && client_pump_->bytes_read() == client_bytes_at_ready_ &&
+                      (rewriter_ == nullptr || rewriter_->idle());
     if (client_pump_->bytes_read() != idle_bytes_seen_ || !idle) {
       idle_bytes_seen_ = client_pump_->bytes_read();
       last_activity_ = now;
@@ -255,7 +257,7 @@ awaitable<void> Session::run() {
 
   // A client that never finishes its login must not hold a session forever.
   bool timed_out = false;
-  arm(login_timer_, config_->startup_timeout, [this, &timed_out] {
+  arm(login_timer_, ended_, config_->startup_timeout, [this, &timed_out] {
     timed_out = true;
     spdlog::warn("s{} the client did not complete its login within {} ms", id_, config_->startup_timeout.count());
     if (server_pump_ == nullptr) close_both();
@@ -264,7 +266,10 @@ awaitable<void> Session::run() {
   });
 
   auto startup = co_await read_startup();
-  if (startup && !timed_out && !co_await admit()) startup.reset();
+  if (startup && !timed_out) {
+    const bool admitted = co_await admit();  // not inside &&: GCC 12's coroutines mishandle that
+    if (!admitted) startup.reset();
+  }
   if (registry_ != nullptr && startup)
     registry_->describe(id_, [this](SessionRow& row) {
       row.user = user_;
@@ -295,9 +300,13 @@ awaitable<void> Session::run() {
       co_await relay();
     }
   }
+  ended_ = true;
   login_timer_.cancel();
   server_timer_.cancel();
   idle_timer_.cancel();
+  // A timer that expired as the session ended has its handler queued already, past cancelling:
+  // let it run (and find the session over) while the session still exists.
+  co_await asio::post(client_.get_executor(), use_awaitable);
   if (timed_out && close_reason_.empty()) close_reason_ = "startup timeout";
   close_both();
   metrics_->leave(state_);

@@ -122,6 +122,7 @@ class Session {
   asio::steady_timer login_timer_;
   asio::steady_timer server_timer_;
   asio::steady_timer idle_timer_;
+  bool ended_ = false;          // run() is finishing: timer handlers do nothing
   bool authenticated_ = false;  // the server sent AuthenticationOk
   bool logged_in_ = false;      // and its first ReadyForQuery
   bool server_timed_out_ = false;

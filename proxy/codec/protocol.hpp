@@ -60,9 +60,10 @@ inline constexpr std::int32_t gssenc_request = 80877104;  ///< 1234 << 16 | 5680
 /// PostgreSQL rejects startup packets longer than this (MAX_STARTUP_PACKET_LENGTH in pqcomm.h).
 inline constexpr std::uint32_t max_startup_packet_length = 10000;
 
-/// Before the login completes a client sends only authentication messages, which PostgreSQL
-/// caps at this length (PG_MAX_AUTH_TOKEN_LENGTH in libpq/auth.h).
-inline constexpr std::uint32_t max_auth_message_length = 65535;
+/// Before the login completes a client sends only authentication messages, whose bodies PostgreSQL
+/// caps at 65535 bytes (PG_MAX_AUTH_TOKEN_LENGTH in libpq/auth.h); this caps the length field,
+/// which counts its own four bytes too.
+inline constexpr std::uint32_t max_auth_message_length = 65535 + 4;
 
 /// Authentication request codes (the first word of an Authentication message).
 namespace auth_code {
