@@ -152,6 +152,13 @@ std::expected<Hints, parser::Error> parse_hint_text(std::string_view text) {
 
 namespace {
 
+bool contains_ci(std::string_view text, std::string_view needle) {
+  if (needle.size() > text.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= text.size(); ++i)
+    if (iequals_prefix(text.substr(i), needle)) return true;
+  return false;
+}
+
 /// Percent-decoding as sqlcommenter writes keys and values ('+' is a plus sign, not a space).
 std::optional<std::string> url_decode(std::string_view text) {
   const auto hex = [](char c) -> int {
@@ -237,7 +244,11 @@ std::expected<std::optional<Hints>, parser::Error> parse_hint_comment(std::strin
   if (!tagged || after.empty() || after.front() != ':') {
     if (comment.starts_with("/*"))
       if (auto commenter = parse_sqlcommenter(body); !commenter || *commenter) return commenter;
-    if (tagged) return std::unexpected(bad_hint("pgsoftdelete hint comment must read /* pgsoftdelete: skip=… */"));
+    // A comment that looks addressed to us but is not a valid hint is an error, never ignored:
+    // dropping one hint of several (only_deleted beside hard_delete) would change what is deleted.
+    if (tagged || contains_ci(body, "pgsoftdelete:") || contains_ci(body, "pgsoftdelete."))
+      return std::unexpected(bad_hint("malformed pgsoftdelete hint comment: write /* pgsoftdelete: skip=… */ or "
+                                      "the sqlcommenter form /*pgsoftdelete.skip='…'*/"));
     return std::optional<Hints>{};
   }
   body = after.substr(1);

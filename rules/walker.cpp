@@ -293,7 +293,8 @@ void Walker::on_table_sample(NodeId obj, Parent parent) {
   // Where a plain reference would be read (FROM, joins, USING): anywhere else on_range_var decides.
   if (!((parent.type == types_.select_stmt || parent.type == types_.update_stmt) && parent.field == "fromClause") &&
       !(parent.type == types_.delete_stmt && parent.field == "usingClause") &&
-      !(parent.type == types_.join_expr && (parent.field == "larg" || parent.field == "rarg")))
+      !(parent.type == types_.join_expr && (parent.field == "larg" || parent.field == "rarg")) &&
+      !(parent.type == types_.merge_stmt && parent.field == "sourceRelation"))
     return on_range_var(rv_id, Parent{types_.range_table_sample, "relation"});
   if (edits.size() != edits_before)
     return fail_not_supported("pgsoftdelete: TABLESAMPLE arguments that read a soft-delete table are not supported",

@@ -68,7 +68,7 @@ TEST_CASE("hints: the sqlcommenter form") {
       {"two keys", "/*pgsoftdelete.skip='aliens',pgsoftdelete.only_deleted='humans'*/", true, 1, 1},
       {"escaped quote in another value", "/*note='it\\'s',pgsoftdelete.skip='humans'*/", true, 1},
       {"no key of ours", "/*controller='index',framework='rails'*/", false},
-      {"not sqlcommenter", "/* just a pgsoftdelete.skip mention */", false},
+      {"a mention of the product", "/* see the pgsoftdelete docs */", false},
   };
   for (const auto& c : cases) {
     const std::string name = c.name;
@@ -83,7 +83,9 @@ TEST_CASE("hints: the sqlcommenter form") {
   }
   // The last: a line comment is never sqlcommenter, and one addressed to pgsoftdelete must be a hint.
   for (const char* bad : {"/*pgsoftdelete.skipp='humans'*/", "/*pgsoftdelete.skip='hu%2'*/", "/*pgsoftdelete.skip='a b'*/",
-                          "-- pgsoftdelete.skip='humans'"}) {
+                          "-- pgsoftdelete.skip='humans'", "/* just a pgsoftdelete.skip mention */",
+                          "/*a='x',pgsoftdelete.only_deleted='humans',junk*/", "/*junk,pgsoftdelete.skip='humans'*/",
+                          "/* tag pgsoftdelete: skip=humans */"}) {
     CAPTURE(bad);
     auto h = rules::parse_hint_comment(bad);
     REQUIRE_FALSE(h);
