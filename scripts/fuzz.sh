@@ -24,18 +24,7 @@ done
 # What the build needs, installed when missing (Debian 12 packages), as scripts/install-deps.sh does.
 packages=(clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16 cmake ninja-build pkg-config
           libfmt-dev libtomlplusplus-dev libpg-query-dev protobuf-compiler libprotobuf-dev libssl-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  sudo=()
-  [ "$(id -u)" = 0 ] || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/apt-install.sh "${packages[@]}"
 
 jobs=${FUZZ_JOBS:-$(nproc)}
 build_start=$SECONDS

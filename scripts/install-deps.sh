@@ -12,21 +12,12 @@ packages=(
   python3-psycopg2 systemd curl openssl
 )
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
+"$(dirname "$0")/apt-install.sh" "${packages[@]}"
+# Debian's postgresql package starts a cluster of its own; the tests and the demo run theirs.
+if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
   sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian's postgresql package starts a cluster of its own; the tests and the demo run theirs.
-  if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
-    "${sudo[@]}" pg_ctlcluster 15 main stop 2>/dev/null || true
-  fi
+  "${sudo[@]}" pg_ctlcluster 15 main stop 2>/dev/null || true
 fi
 
 # With --clients, also the drivers and ORMs of the client matrix (tests/clients/*): each folder
