@@ -31,15 +31,6 @@ std::string key_name(std::string_view name) {
   return out + "\"";
 }
 
-bool iequals_prefix(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -155,7 +146,7 @@ namespace {
 bool contains_ci(std::string_view text, std::string_view needle) {
   if (needle.size() > text.size()) return false;
   for (std::size_t i = 0; i + needle.size() <= text.size(); ++i)
-    if (iequals_prefix(text.substr(i), needle)) return true;
+    if (starts_with_folded(text.substr(i), needle)) return true;
   return false;
 }
 
@@ -209,7 +200,7 @@ std::expected<std::optional<Hints>, parser::Error> parse_sqlcommenter(std::strin
       if (body.front() != ',') return std::optional<Hints>{};
       body = trim(body.substr(1));
     }
-    if (!iequals_prefix(*key, prefix)) continue;
+    if (!starts_with_folded(*key, prefix)) continue;
     ours = true;
     std::string kind = key->substr(prefix.size());
     for (auto& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -239,7 +230,7 @@ std::expected<std::optional<Hints>, parser::Error> parse_hint_comment(std::strin
     return std::optional<Hints>{};
   body = trim(body);
   constexpr std::string_view tag = "pgsoftdelete";
-  const bool tagged = iequals_prefix(body, tag);
+  const bool tagged = starts_with_folded(body, tag);
   const std::string_view after = tagged ? trim(body.substr(tag.size())) : std::string_view{};
   if (!tagged || after.empty() || after.front() != ':') {
     if (comment.starts_with("/*"))

@@ -23,6 +23,23 @@ constexpr std::string_view truncate_identifier(std::string_view name) {
   return name.substr(0, cut);
 }
 
+/// `text` equals `lower` (written in lower case) with ASCII letters of `text` folded, as
+/// PostgreSQL compares keywords.
+constexpr bool equals_folded(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+/// `text` starts with `lower` (written in lower case), ASCII letters of `text` folded.
+constexpr bool starts_with_folded(std::string_view text, std::string_view lower) {
+  return text.size() >= lower.size() && equals_folded(text.substr(0, lower.size()), lower);
+}
+
 /// Parses `humans`, `public.humans`, `"Humans"`, `public."My Table"`: unquoted parts fold to lower case,
 /// quoted parts keep their case, and each is truncated as the server truncates it. Returns nullopt when
 /// `text` is not such a name.

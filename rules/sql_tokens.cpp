@@ -1,6 +1,8 @@
 // Building SqlToken lists from the PostgreSQL scanner or from the fast path's atoms.
 #include "rules/sql_tokens.hpp"
 
+#include "rules/identifier.hpp"
+
 #include <array>
 #include <utility>
 
@@ -31,16 +33,6 @@ Tok from_pg(pg_query::Token t) {
   }
 }
 
-bool iequals(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
 constexpr std::array<std::pair<std::string_view, Tok>, 8> keywords = {{
     {"only", Tok::kw_only},
     {"from", Tok::kw_from},
@@ -67,7 +59,7 @@ Tok from_atom(std::string_view text) {
   }
   if (text.size() < 2 || text.size() > 9) return Tok::other;
   for (const auto& [word, kind] : keywords)
-    if (iequals(text, word)) return kind;
+    if (equals_folded(text, word)) return kind;
   return Tok::other;
 }
 

@@ -3,9 +3,7 @@
 #include "rules/walker.hpp"
 
 #include <algorithm>
-#include <cctype>
 
-#include <algorithm>
 #include <array>
 
 #include "pg_query.pb.h"
@@ -260,16 +258,6 @@ void Walker::on_range_var(NodeId id, Parent parent) {
                        rv.location);
 }
 
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
-
 int Walker::matching_paren(int open) const {
   if (kind(open) != Tok::lparen) return -1;
   int depth = 0;
@@ -307,7 +295,7 @@ void Walker::on_table_sample(NodeId obj, Parent parent) {
   int open = method;
   while (open >= 0 && kind(open) != Tok::lparen) open = next_code(open);
   int last = matching_paren(open);
-  if (const int next = next_code(last); last >= 0 && next >= 0 && iequals(text(next), "repeatable"))
+  if (const int next = next_code(last); last >= 0 && next >= 0 && equals_folded(text(next), "repeatable"))
     last = matching_paren(next_code(next));
   if (method < 0 || keyword < 0 || last < 0) return fail_internal("a TABLESAMPLE clause");
   std::string replacement = "(SELECT * FROM " + std::string(text(s->first, s->last)) + " " +
