@@ -102,6 +102,7 @@ codec::TextResult show_config(const AdminContext& c) {
       {"server_login_timeout_ms", std::to_string(cfg.server_login_timeout.count())},
       {"startup_timeout_ms", std::to_string(cfg.startup_timeout.count())},
       {"client_idle_timeout_ms", std::to_string(cfg.client_idle_timeout.count())},
+      {"catalog_refresh_interval_ms", std::to_string(cfg.catalog_refresh_interval.count())},
       {"max_client_conn", std::to_string(cfg.max_client_conn)},
       {"max_user_conn", std::to_string(cfg.max_user_conn)},
       {"max_pending_messages", std::to_string(cfg.max_pending_messages)},

@@ -41,6 +41,7 @@ class Reader {
       else if (name == "server_login_timeout_ms") ok = millis(node, name, c.server_login_timeout);
       else if (name == "startup_timeout_ms") ok = millis(node, name, c.startup_timeout);
       else if (name == "client_idle_timeout_ms") ok = millis(node, name, c.client_idle_timeout, 0);
+      else if (name == "catalog_refresh_interval_ms") ok = millis(node, name, c.catalog_refresh_interval, 0);
       else if (name == "max_client_conn") ok = integer(node, name, 1, 1'000'000, c.max_client_conn);
       else if (name == "max_user_conn") ok = integer(node, name, 0, 1'000'000, c.max_user_conn);
       else if (name == "max_pending_messages") ok = integer(node, name, 16, 10'000'000, c.max_pending_messages);

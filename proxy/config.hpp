@@ -53,6 +53,9 @@ struct Config {
   std::chrono::milliseconds server_login_timeout{10000};  ///< for the upstream to answer each login step
   std::chrono::milliseconds startup_timeout{60000};  ///< for a client to complete its login
   std::chrono::milliseconds client_idle_timeout{0};  ///< close clients idle this long; 0: never
+  /// Read each database's catalog again after this long (DDL made directly on the server); 0: only
+  /// after DDL through the proxy, a reload, or a statement naming a table the catalog lacks.
+  std::chrono::milliseconds catalog_refresh_interval{60000};
   std::chrono::milliseconds shutdown_timeout{30000}; ///< for open transactions to finish on SIGTERM
   std::uint32_t max_client_conn = 1000;              ///< clients at once; more get 53300
   std::uint32_t max_user_conn = 0;                   ///< clients at once per user name; 0: no cap

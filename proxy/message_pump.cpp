@@ -98,13 +98,18 @@ awaitable<PumpEnd> MessagePump::run() {
           malformed = true;
           break;
         }
-        if (verdict == Verdict::replace) {
+        if (out.inspect_) framer_.inspect(*out.inspect_);
+        if (verdict == Verdict::replace || verdict == Verdict::defer) {
           for (auto& s : out.owned_) {
             pieces_.push_back(Piece{owned_.size(), s.size(), true});
             owned_.push_back(std::move(s));
           }
         } else {
           add_range(begin_, step.size);
+        }
+        if (verdict == Verdict::defer) {  // the message stays in the buffer, framed again once released
+          held = true;
+          break;
         }
         stop = verdict == Verdict::stop_after;
       }

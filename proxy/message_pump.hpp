@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@ enum class Verdict {
   replace,     ///< send what was put in the Outbox instead (possibly nothing)
   stop_after,  ///< send the message on, then end the pump (Terminate)
   reject,      ///< drop it and end the pump as for a malformed message (see Outbox::reject)
+  defer,       ///< not now: send what is in the Outbox, wait for until_released(), then decide it again
 };
 
 /// What to send on for one inspected message, built by the session's handler.
@@ -28,6 +30,9 @@ class Outbox {
   /// Queues bytes to send instead of the message (any number of whole messages, or none).
   void send(std::string bytes) { owned_.push_back(std::move(bytes)); }
   [[nodiscard]] bool empty() const { return owned_.empty(); }
+  /// From the next message on, deliver these types whole (e.g. DataRows of the proxy's own query).
+  void inspect(codec::StreamFramer::TypeSet types) { inspect_ = types; }
+  [[nodiscard]] std::optional<codec::StreamFramer::TypeSet>& inspect_request() { return inspect_; }
   /// Refuses the message: the pump ends as for a malformed one, with this reason.
   Verdict reject(std::string reason) {
     rejection_ = std::move(reason);
@@ -38,6 +43,7 @@ class Outbox {
   friend class MessagePump;
   std::vector<std::string> owned_;
   std::string rejection_;
+  std::optional<codec::StreamFramer::TypeSet> inspect_;
 };
 
 /// The session side of a pump: which message types to see whole, and what to do with them.

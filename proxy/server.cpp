@@ -50,7 +50,8 @@ std::string describe(const Runtime& runtime) {
 }
 
 Server::Server(Settings settings, Flags flags)
-    : config_(std::make_shared<const Config>(std::move(settings.config))),
+    : catalogs_(settings.config.catalog_refresh_interval),  // before config_ takes the settings
+      config_(std::make_shared<const Config>(std::move(settings.config))),
       flags_(std::move(flags)),
       runtime_(std::make_shared<RuntimeHolder>(std::move(settings.runtime))),
       tls_(std::move(settings.tls)) {
@@ -173,7 +174,8 @@ awaitable<void> Server::accept_loop() {
           Session session(std::move(s), std::move(context), session_id);
           co_await session.run();
         }(std::move(socket), SessionContext{config_, runtime_, &registry_, tls_, &metrics_,
-                                                     config_->admin_password.empty() ? nullptr : &admin_}, id),
+                                                     config_->admin_password.empty() ? nullptr : &admin_,
+                                                     &catalogs_}, id),
         [id](std::exception_ptr e) {
           if (!e) return;
           try {
@@ -205,6 +207,7 @@ std::expected<void, std::string> Server::reload() {
     retired_stats_.parsed += stats.parsed;
   }
   runtime_->publish(std::move(settings->runtime));
+  catalogs_.mark_all_stale();  // operators reload to make sessions read DDL made on the server
   Metrics::add(metrics_.reloads);
   return {};
 }

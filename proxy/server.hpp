@@ -13,6 +13,7 @@
 #include "asio.hpp"
 #include "metrics.hpp"
 #include "config.hpp"
+#include "catalog/catalog_store.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
 #include "settings.hpp"
@@ -44,6 +45,7 @@ class Server {
   void watch_signals();
 
   SessionRegistry registry_;  // before the contexts: sessions unregister as they are destroyed
+  CatalogStore catalogs_;     // likewise: sessions hold entries of it
   Metrics metrics_;
   AdminContext admin_;
   mutable std::mutex reload_mutex_;  // one reload at a time (SIGHUP and the console's RELOAD)

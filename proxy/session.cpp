@@ -58,6 +58,7 @@ Session::Session(tcp::socket client, SessionContext context, std::uint64_t id)
       registry_(context.registry),
       metrics_(context.metrics),
       admin_(context.admin),
+      catalogs_(context.catalogs),
       login_timer_(client_.get_executor()),
       server_timer_(client_.get_executor()),
       idle_timer_(client_.get_executor()) {}
@@ -97,8 +98,11 @@ class Session::ReadyTap final : public MessageHandler {
       out.send(std::move(*edited));
       return Verdict::replace;
     }
-    const bool inner_wants = inner_.inspected().test(static_cast<unsigned char>(header.type));
-    const Verdict verdict = inner_wants ? inner_.on_message(header, bytes, out) : Verdict::forward;
+    // Every handler forwards what it does not know, so the inner one sees all that reaches us (more
+    // than its own types while the rewriter reads the answer to its catalog query).
+    const Verdict verdict = inner_.on_message(header, bytes, out);
+    if (auto& types = out.inspect_request())
+      *types |= codec::type_set(codec::backend::ready_for_query, codec::backend::authentication);
     if (header.type == codec::backend::ready_for_query && bytes.size() > codec::header_size) {
       session_.status_ = bytes[codec::header_size];
       session_.set_state(session_.status_ == codec::transaction_status::idle ? SessionState::idle
@@ -523,9 +527,20 @@ awaitable<void> Session::relay() {
   ClientHandler plain_client;
   ServerHandler plain_server;
   std::optional<SessionRewriter> rewriter;
-  if (runtime_->current()->engine)
+  if (runtime_->current()->engine) {
+    // The proxy's own catalog query at login is written while the client direction is idle; a
+    // socket that does not take a few hundred bytes at once then is not worth a session.
+    auto send_upstream = [this](std::string_view bytes) {
+      std::vector<asio::const_buffer> buffers{asio::buffer(bytes.data(), bytes.size())};
+      error_code ec;
+      const bool done = upstream_writer_.try_write(buffers, ec);
+      if (!done) end_with(sqlstate::connection_failure, "pgsoftdelete: could not write to the upstream", "upstream write stalled");
+      return done && !ec;
+    };
     rewriter.emplace(client_.get_executor(), *runtime_, *metrics_, user_, id_, startup_hints_,
-                     PipelineLimits{config_->max_pending_messages, config_->max_pending_bytes});
+                     PipelineLimits{config_->max_pending_messages, config_->max_pending_bytes},
+                     CatalogAccess{catalogs_ != nullptr ? catalogs_->database(database_) : nullptr, send_upstream});
+  }
   LoginGate client_handler(*this, rewriter ? rewriter->client_side() : plain_client);
   ReadyTap server_handler(*this, rewriter ? rewriter->server_side() : plain_server);
   MessagePump client_pump(client_io_, upstream_writer_, codec::max_auth_message_length, client_handler);

@@ -14,6 +14,7 @@
 #include "codec/startup.hpp"
 #include "config.hpp"
 #include "admin_console.hpp"
+#include "catalog/catalog_store.hpp"
 #include "message_pump.hpp"
 #include "metrics.hpp"
 #include "rules/hints.hpp"
@@ -33,6 +34,7 @@ struct SessionContext {
   TlsContexts tls;
   Metrics* metrics = nullptr;             ///< outlives every session
   const AdminContext* admin = nullptr;    ///< the console, or null
+  CatalogStore* catalogs = nullptr;       ///< the databases' catalogs (outlives every session), or null
 };
 
 /// Serves one client until either side closes. Lives in the coroutine frame of run(); all of
@@ -107,6 +109,7 @@ class Session {
   SessionRegistry* registry_;
   Metrics* metrics_;
   const AdminContext* admin_;
+  CatalogStore* catalogs_;
   SessionState state_ = SessionState::startup;
   void set_state(SessionState next);
   // Shutdown state, all on the session's executor.

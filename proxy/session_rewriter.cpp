@@ -21,32 +21,25 @@ namespace {
 constexpr std::string_view refused_placeholder = "pgsoftdelete refused this statement";
 /// A name for refused Parse messages sent in place of a Bind; never created on the server.
 constexpr std::string_view refused_statement = "pgsoftdelete_refused";
-/// Client encodings whose multibyte characters can contain bytes that look like ASCII quotes or
-/// backslashes: the engine, which reads the raw bytes, could misread literals in them.
-bool ascii_unsafe_encoding(std::string_view e) {
-  for (std::string_view unsafe : {"SJIS", "SHIFT_JIS_2004", "BIG5", "GBK", "UHC", "GB18030", "JOHAB"})
-    if (e == unsafe) return true;
-  return false;
-}
-
 }  // namespace
 
 SessionRewriter::SessionRewriter(asio::any_io_executor executor, const RuntimeHolder& runtime, Metrics& metrics,
                                  std::string user, std::uint64_t session_id, rules::Hints startup_hints,
-                                 PipelineLimits limits)
+                                 PipelineLimits limits, CatalogAccess catalog)
     : runtime_(runtime),
       metrics_(metrics),
       user_(std::move(user)),
       id_(session_id),
       hints_(std::move(startup_hints)),
       barrier_(executor),
-      limits_(limits) {
+      limits_(limits),
+      catalog_(std::move(catalog)) {
   barrier_.expires_at(asio::steady_timer::time_point::max());
   refresh();
 }
 
 awaitable<void> SessionRewriter::ClientSide::until_released() {
-  while (s_.holding_ || s_.throttled_) {
+  while (s_.holding_ || s_.throttled_ || s_.deferred_) {
     error_code ec;  // cancelled by release()
     co_await s_.barrier_.async_wait(no_throw(ec));
   }
@@ -58,6 +51,10 @@ void SessionRewriter::pop_front() {
   pending_.pop_front();
   if (barrier) {
     holding_ = false;
+    barrier_.cancel();
+  }
+  if (deferred_ && pending_.empty() && !fetch_) {
+    deferred_ = false;
     barrier_.cancel();
   }
   unthrottle_if_drained();
@@ -88,6 +85,7 @@ void SessionRewriter::skip_until_sync(std::uint64_t syncs_before) {
 
 bool SessionRewriter::needs_barrier(const Effect* e) const {
   if (e == nullptr) return false;
+  if (e->changes_search_path && path_matters()) return true;
   using K = StatementFacts::Kind;
   // Hint settings, and transaction ends that may undo them.
   return e->hint.has_value() ||
@@ -143,9 +141,41 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
     if (header.type == fe::terminate) return Verdict::stop_after;
     return Verdict::forward;
   }
+  if (header.type == fe::query || header.type == fe::parse) {
+    const auto body = bytes.substr(codec::header_size);
+    std::string_view sql;
+    if (header.type == fe::query) {
+      sql = body.substr(0, body.find('\0'));
+    } else if (auto nul = body.find('\0'); nul != std::string_view::npos) {
+      sql = body.substr(nul + 1);
+      sql = sql.substr(0, sql.find('\0'));
+    }
+    if (auto wait = s_.before_statement(sql, out)) return *wait;
+  }
+  s_.deferred_ = false;
+  s_.flush_sent_ = false;
   if (header.type == fe::sync) s_.server_skipping_ = false;
   const std::size_t before = s_.pending_.size();
   Verdict verdict = dispatch(header, bytes, out);
+  if (verdict == Verdict::defer) return verdict;
+  s_.at_ready_ = false;  // something was sent since the last ReadyForQuery
+  switch (header.type) {
+    case fe::query:
+      s_.extended_open_ = false;
+      s_.settings_known_ = false;
+      break;
+    case fe::execute:
+    case fe::function_call:
+      s_.extended_open_ = true;
+      s_.settings_known_ = false;
+      break;
+    case fe::sync: s_.extended_open_ = false; break;
+    case fe::parse:
+    case fe::bind:
+    case fe::describe:
+    case fe::close: s_.extended_open_ = true; break;
+    default: break;
+  }
   for (std::size_t i = before; i < s_.pending_.size(); ++i) s_.pending_[i].syncs_before = s_.syncs_sent_;
   if (header.type == fe::sync) ++s_.syncs_sent_;
   if (s_.pending_.size() > before) {
@@ -215,7 +245,7 @@ std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std:
     return std::unexpected(std::move(error));
   }
   const auto started = std::chrono::steady_clock::now();
-  auto result = engine_->rewrite(sql, hints_.effective(), user_);
+  auto result = engine_->rewrite(sql, hints_.effective(), user_, scope());
   Metrics::add(metrics_.rewrite_nanoseconds,
                static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::steady_clock::now() - started).count()));
@@ -267,7 +297,8 @@ std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::Re
   bool hint_settings = false;
   for (const auto& s : result.statements) {
     effects.push_back(Effect{.delete_tag = s.delete_to_update, .hint = s.hint_setting,
-                             .prepared_delete = s.prepared_delete_to_update, .facts = {}});
+                             .prepared_delete = s.prepared_delete_to_update, .facts = {},
+                             .changes_catalog = s.changes_catalog && catalog_.database != nullptr});
     hint_settings = hint_settings || s.hint_setting.has_value();
   }
   // Savepoint names, transaction ends and EXECUTE targets only matter while hints are in force or
@@ -292,6 +323,10 @@ std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::Re
 
 SessionRewriter::EffectPtr SessionRewriter::single_effect(const rules::RewriteResult& result, std::string_view sql) {
   auto effects = effects_of(result, sql);
+  if (changes_search_path(result, sql)) {  // its Execute must hold what follows until the answer is in
+    if (effects.empty()) effects.emplace_back();
+    if (effects.size() == 1) effects.front().changes_search_path = true;
+  }
   if (effects.size() != 1 || effects.front().trivial()) return nullptr;
   return std::make_shared<const Effect>(std::move(effects.front()));
 }
@@ -322,6 +357,10 @@ Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
     return Verdict::forward;
   }
   auto result = rewrite(*sql, "a simple-protocol");
+  if (result && result->unknown_relation)
+    if (auto wait = after_unknown_relation(out)) return *wait;
+  if (result)
+    if (auto refusal = catalog_refusal(*result, "a simple-protocol")) result = std::unexpected(std::move(*refusal));
   if (!result) {
     refuse(result.error(), Pending::Kind::query, {}, out);
     return Verdict::replace;
@@ -353,7 +392,9 @@ Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
     }
   }
   pending_.push_back({.kind = Pending::Kind::query, .effects = std::move(effects)});
-  if (needs_barrier(pending_.back().effects, *sql)) hold_for_last();
+  const bool path_change = changes_search_path(*result, *sql);
+  if (path_change) note_search_path_change();
+  if (needs_barrier(pending_.back().effects, *sql) || (path_change && path_matters())) hold_for_last();
   if (result->unchanged) return Verdict::forward;
   std::string bytes;
   codec::encode(codec::Query{std::move(result->sql)}, bytes);
@@ -373,6 +414,14 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
   std::unique_ptr<Prepared> before;
   if (parse->statement.empty()) before = forget_statement(parse->statement, out);
   auto result = rewrite(parse->sql, "an extended-protocol");
+  if (result && result->unknown_relation)
+    if (auto wait = after_unknown_relation(out)) {
+      if (parse->statement.empty() && before) statements_[parse->statement] = std::move(*before);
+      return *wait;
+    }
+  if (result)
+    if (auto refusal = catalog_refusal(*result, "an extended-protocol")) result = std::unexpected(std::move(*refusal));
+  if (result && changes_search_path(*result, parse->sql)) note_search_path_change();
   if (result && mode_ == Mode::enforce && is_reserved_name(parse->statement))
     result = std::unexpected(reserved_name_refusal(parse->statement, "an extended-protocol"));
   if (!result) {
@@ -524,6 +573,38 @@ Verdict SessionRewriter::ServerSide::on_message(const codec::Header& header, std
   const auto body = bytes.substr(codec::header_size);
   using Kind = Pending::Kind;
   s_.drop_copy_markers();
+  if (!s_.pending_.empty() && s_.pending_.front().kind == Kind::catalog) return s_.on_catalog_answer(header, body, out);
+  if (!s_.pending_.empty() && s_.pending_.front().kind == Kind::probe) return s_.on_probe_answer(header, body, out);
+  const Verdict verdict = dispatch(header, bytes, out);
+  // The probe's DataRow comes next: have it delivered whole.
+  if (!s_.probe_inspecting_ && !s_.pending_.empty() && s_.pending_.front().kind == Kind::probe) {
+    s_.probe_inspecting_ = true;
+    out.inspect(codec::StreamFramer::TypeSet{}.set());
+  }
+  return verdict;
+}
+
+Verdict SessionRewriter::ServerSide::dispatch(const codec::Header& header, std::string_view bytes, Outbox& out) {
+  const auto body = bytes.substr(codec::header_size);
+  using Kind = Pending::Kind;
+  if (header.type == be::ready_for_query && !s_.login_seen_) {
+    // The login's ReadyForQuery: learn the catalog (and search_path) before the client may send
+    // anything, on this connection and with the client's own privileges; the client gets its
+    // ReadyForQuery after our answer.
+    s_.login_seen_ = true;
+    s_.refresh();
+    if (s_.engine_ != nullptr && s_.catalog_.database != nullptr && s_.pending_.empty()) {
+      s_.update_scope();
+      const bool want_catalog = s_.catalog_.database->needs_refresh(std::chrono::steady_clock::now());
+      const bool want_path = want_catalog || s_.path_matters();
+      s_.tx_status_ = body.empty() ? codec::transaction_status::idle : body[0];
+      if ((want_catalog || want_path) &&
+          s_.start_fetch(CatalogRequest{.catalog = want_catalog, .search_path = want_path}, nullptr)) {
+        s_.login_ready_ = std::string(bytes);
+        return Verdict::replace;
+      }
+    }
+  }
   switch (header.type) {
     case be::copy_in_response: s_.on_copy_in_response(); return Verdict::forward;
     case be::parse_complete: return s_.complete(Kind::parse) ? Verdict::forward : Verdict::replace;
@@ -556,6 +637,11 @@ bool SessionRewriter::complete(Pending::Kind kind) {
 
 void SessionRewriter::apply(const Effect& effect, std::string& tag) {
   using Facts = StatementFacts::Kind;
+  if (effect.changes_catalog) {
+    catalog_.database->mark_stale();
+    ddl_in_transaction_ = true;
+  }
+  if (effect.changes_search_path) note_search_path_change();
   if (effect.delete_tag || (effect.facts.kind == Facts::execute && sql_prepared_deletes_.contains(effect.facts.name))) {
     if (tag.starts_with("UPDATE ")) tag.replace(0, 6, "DELETE");
   }
@@ -714,8 +800,8 @@ void SessionRewriter::on_parameter_status(std::string_view body) {
   codec::Reader r(body);
   auto name = r.cstring();
   auto value = name ? r.cstring() : std::nullopt;
-  if (value && *name == "standard_conforming_strings") nonstandard_strings_ = *value != "on";
-  if (value && *name == "client_encoding") unsafe_encoding_ = ascii_unsafe_encoding(*value);
+  if (value && *name == "standard_conforming_strings") reported_nonstandard_ = nonstandard_strings_ = *value != "on";
+  if (value && *name == "client_encoding") reported_unsafe_encoding_ = unsafe_encoding_ = ascii_unsafe_encoding(*value);
 }
 
 Verdict SessionRewriter::on_ready(std::string_view body) {
@@ -739,6 +825,20 @@ Verdict SessionRewriter::on_ready(std::string_view body) {
   // The server has just answered a Sync or a Query: it skips nothing and is in no COPY now.
   copy_in_ = false;
   const char status = body.empty() ? codec::transaction_status::idle : body[0];
+  tx_status_ = status;
+  at_ready_ = pending_.empty();
+  if (!executing_pending()) settings_known_ = true;  // ParameterStatus reports come before ReadyForQuery
+  // What a probe saw inside a batch may have been rolled back with it; the reports are exact now.
+  nonstandard_strings_ = reported_nonstandard_;
+  unsafe_encoding_ = reported_unsafe_encoding_;
+  // A transaction end or rollback may take back a search_path set inside it; DDL is seen by other
+  // sessions once committed.
+  if (path_changed_since_idle_) path_stale_ = true;
+  if (status == codec::transaction_status::idle) {
+    path_changed_since_idle_ = false;
+    if (ddl_in_transaction_ && catalog_.database != nullptr) catalog_.database->mark_stale();
+    ddl_in_transaction_ = false;
+  }
   if (pending_rollback_) {
     // Still in a transaction: it was ROLLBACK TO a savepoint older than every change we saw.
     if (status == codec::transaction_status::idle) hints_.on_rollback();

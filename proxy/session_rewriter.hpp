@@ -4,8 +4,10 @@
 // messages, never sockets: the pumps call its two handlers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +15,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "catalog/catalog_query.hpp"
+#include "catalog/catalog_store.hpp"
 #include "codec/messages.hpp"
 #include "config.hpp"
 #include "message_pump.hpp"
@@ -31,10 +35,23 @@ struct PipelineLimits {
   std::size_t max_bytes = 16u << 20;        ///< their sizes added up
 };
 
+/// How a session learns its database's catalog: the shared entry, and a way to send the proxy's own
+/// query upstream at login (when the client direction is idle).
+struct CatalogAccess {
+  std::shared_ptr<DatabaseCatalog> database;  ///< null: no catalog, names alone decide
+  /// Writes bytes upstream now; false when they could not all be written at once.
+  std::function<bool(std::string_view)> send_upstream;
+};
+
 class SessionRewriter {
  public:
   SessionRewriter(asio::any_io_executor executor, const RuntimeHolder& runtime, Metrics& metrics, std::string user,
-                  std::uint64_t session_id, rules::Hints startup_hints, PipelineLimits limits = {});
+                  std::uint64_t session_id, rules::Hints startup_hints, PipelineLimits limits = {},
+                  CatalogAccess catalog = {});
+
+  /// The search_path the session's statements are resolved with (known = false: not read yet, or
+  /// changed since and not read again).
+  [[nodiscard]] const rules::SearchPath& search_path() const { return search_path_; }
 
   /// No answer from the server is awaited.
   [[nodiscard]] bool idle() const { return pending_.empty(); }
@@ -54,6 +71,7 @@ class SessionRewriter {
   void release() {
     holding_ = false;
     throttled_ = false;
+    deferred_ = false;
     barrier_.cancel();
   }
 
@@ -70,10 +88,13 @@ class SessionRewriter {
     std::string prepared_delete;                    ///< PREPARE name AS DELETE… rewritten
     StatementFacts facts;                           ///< savepoints, EXECUTE, DEALLOCATE
     bool classified = false;                        ///< facts were computed (else unknown)
+    bool changes_catalog = false;                   ///< DDL: the database's catalog is stale once it completed
+    bool changes_search_path = false;               ///< the search_path must be read again after it
 
     /// Nothing to do when it completes: stored as a null EffectPtr.
     [[nodiscard]] bool trivial() const {
-      return !delete_tag && !hint && prepared_delete.empty() && !classified;
+      return !delete_tag && !hint && prepared_delete.empty() && !classified && !changes_catalog &&
+             !changes_search_path;
     }
   };
   /// Shared by a statement, its portals and their Executes without copying; null when trivial.
@@ -106,6 +127,8 @@ class SessionRewriter {
     enum class Kind {
       query, function_call, parse, bind, describe, execute, close, sync,
       copy_end,  ///< not a message with an answer: where the client ended a COPY FROM STDIN
+      catalog,   ///< the proxy's own catalog / search_path query: its answers are read here, not forwarded
+      probe,     ///< the Execute of the proxy's settings probe inside a client's batch: DataRow read here
     } kind = Kind::query;
     bool injected = false;                 ///< sent by the proxy: its answer is not forwarded
     std::optional<parser::Error> refusal;  ///< the proxy refused it: report this instead of the server's error
@@ -128,7 +151,7 @@ class SessionRewriter {
     explicit ClientSide(SessionRewriter& s) : s_(s) {}
     [[nodiscard]] codec::StreamFramer::TypeSet inspected() const override;
     Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override;
-    [[nodiscard]] bool holding() const override { return s_.holding_ || s_.throttled_; }
+    [[nodiscard]] bool holding() const override { return s_.holding_ || s_.throttled_ || s_.deferred_; }
     awaitable<void> until_released() override;
 
    private:
@@ -144,8 +167,40 @@ class SessionRewriter {
     Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override;
 
    private:
+    Verdict dispatch(const codec::Header& header, std::string_view bytes, Outbox& out);
     SessionRewriter& s_;
   };
+
+  // The catalog and the search_path (session_catalog.cpp).
+  /// Before a Query or Parse is decided: waits for earlier answers when the statement's reading may
+  /// depend on what they changed, and reads the catalog or search_path first when they are stale.
+  /// A verdict (defer) when the message must wait; nullopt to decide it now.
+  std::optional<Verdict> before_statement(std::string_view sql, Outbox& out);
+  /// After the engine decided: a table name the catalog did not know makes it read once more.
+  std::optional<Verdict> after_unknown_relation(Outbox& out);
+  /// Takes the database's newest catalog, resolved against the current rules.
+  void update_scope();
+  /// The scope for the engine now.
+  [[nodiscard]] rules::Scope scope() const;
+  /// Sends the proxy's query (through `out`, or straight upstream at login when out is null).
+  bool start_fetch(CatalogRequest request, Outbox* out);
+  Verdict defer(Outbox& out);
+  /// Inside an extended-protocol batch (no Sync yet), where a simple Query would commit the batch:
+  /// asks for the settings and search_path with extended messages of the proxy's own, answered in
+  /// order after everything sent before them.
+  void send_probe(Outbox& out);
+  Verdict on_probe_answer(const codec::Header& header, std::string_view body, Outbox& out);
+  Verdict on_catalog_answer(const codec::Header& header, std::string_view body, Outbox& out);
+  /// True when an answer owed by the server is to a message that runs SQL (its effects unknown yet).
+  [[nodiscard]] bool executing_pending() const;
+  /// A statement that may change the search_path was sent: read it again before the next statement.
+  void note_search_path_change();
+  /// The engine's verdict or a cheap scan says `sql` may change the search_path.
+  [[nodiscard]] bool changes_search_path(const rules::RewriteResult& result, std::string_view sql) const;
+  /// Whether the search_path decides anything in this database (a name in two schemas).
+  [[nodiscard]] bool path_matters() const { return resolved_ != nullptr && resolved_->search_path_matters(); }
+  /// Statements refused because the catalog could not be read.
+  std::optional<parser::Error> catalog_refusal(const rules::RewriteResult& result, const char* protocol);
 
   // Client messages.
   Verdict on_query(std::string_view body, Outbox& out);
@@ -240,8 +295,10 @@ class SessionRewriter {
   // The engine reads string literals as PostgreSQL does with standard_conforming_strings on; while
   // the server reports it off, statements are refused rather than possibly misread.
   bool nonstandard_strings_ = false;
+  bool reported_nonstandard_ = false;  // as the server last reported it (a probe may know better until ReadyForQuery)
   // Likewise for client encodings whose multibyte characters may contain ASCII bytes (SJIS, BIG5…).
   bool unsafe_encoding_ = false;
+  bool reported_unsafe_encoding_ = false;
   // The server is in COPY FROM STDIN: it ignores Sync until the client's CopyDone or CopyFail.
   bool copy_in_ = false;
   // Barrier: the client direction waits until the answer of a hint-changing message is back.
@@ -259,6 +316,34 @@ class SessionRewriter {
   bool server_skipping_ = false;
   std::uint64_t syncs_sent_ = 0;
   bool barrier_after_skip_ = false;
+
+  // The catalog of the session's database, and the session's search_path.
+  CatalogAccess catalog_;
+  std::shared_ptr<const rules::ResolvedRules> resolved_;
+  std::uint64_t catalog_generation_ = 0;
+  rules::SearchPath search_path_;
+  bool path_stale_ = true;             // read current_schemas(true) before it is needed
+  bool path_changed_since_idle_ = false;  // a transaction end or rollback may change it back
+  bool login_seen_ = false;
+  std::optional<std::string> login_ready_;  // the login's ReadyForQuery, held until the catalog answer
+  struct Fetch {
+    CatalogRequest request;
+    ResultCollector collected;
+    bool recovery = false;  // the ROLLBACK TO after a failed guarded fetch
+  };
+  std::optional<Fetch> fetch_;
+  std::string catalog_error_;                       // why the last fetch failed (empty: it did not)
+  std::chrono::steady_clock::time_point retry_after_{};  // no new fetch before then after a failure
+  bool at_ready_ = false;       // the server answered everything and nothing was sent since
+  char tx_status_ = 'I';
+  bool ddl_in_transaction_ = false;  // the catalog is stale again when the transaction commits
+  bool deferred_ = false;       // a client message waits until every answer is in
+  bool extended_open_ = false;  // extended-protocol messages sent since the last Sync or Query
+  bool settings_known_ = true;  // no statement whose effect on the settings is unknown since the last report
+  bool probe_inspecting_ = false;  // DataRows are delivered whole for the probe
+  std::uint64_t next_probe_ = 0;
+  std::optional<ResultCollector> probe_;
+  bool flush_sent_ = false;     // asked the server for its answers while a message waits
 };
 
 }  // namespace pgsoftdelete::proxy

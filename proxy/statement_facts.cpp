@@ -92,4 +92,10 @@ bool only_sets(std::string_view sql, std::string_view name) {
   return stmt.has_variable_set_stmt() && stmt.variable_set_stmt().name() == name;
 }
 
+bool ascii_unsafe_encoding(std::string_view e) {
+  for (std::string_view unsafe : {"SJIS", "SHIFT_JIS_2004", "BIG5", "GBK", "UHC", "GB18030", "JOHAB"})
+    if (e == unsafe) return true;
+  return false;
+}
+
 }  // namespace pgsoftdelete::proxy

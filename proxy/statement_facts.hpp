@@ -32,6 +32,10 @@ std::vector<StatementFacts> statement_facts(std::string_view sql);
 /// client_encoding or set_config. A cheap scan, no parse; it may say yes wrongly, never no wrongly.
 bool may_change_lexing(std::string_view sql);
 
+/// Client encodings whose multibyte characters may contain bytes that look like ASCII quotes or
+/// backslashes: the engine, which reads the raw bytes, could misread literals in them.
+bool ascii_unsafe_encoding(std::string_view encoding);
+
 /// True when `sql` may hold a statement with facts: a transaction or savepoint command, EXECUTE or
 /// DEALLOCATE. A cheap keyword scan; it may say yes wrongly, never no wrongly.
 bool may_be_session_control(std::string_view sql);

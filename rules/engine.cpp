@@ -18,19 +18,29 @@ Engine::~Engine() = default;
 EngineStats Engine::stats() const { return cache_->stats(); }
 
 std::expected<RewriteResult, parser::Error> Engine::rewrite(std::string_view sql, const Hints& session_hints,
-                                                            std::string_view user) const {
+                                                            std::string_view user, const Scope& scope) const {
+  // A catalog built for other rules (a reload between two statements) would misresolve: names decide.
+  const ResolvedRules* resolved = scope.resolved != nullptr && &scope.resolved->rules() == rules_.get() ? scope.resolved : nullptr;
+  static const SearchPath unknown_path;
+  const SearchPath& path = scope.search_path != nullptr ? *scope.search_path : unknown_path;
   thread_local LexResult lexed;
-  lex_sql(sql, *rules_, lexed);
+  lex_sql(sql, *rules_, lexed, resolved);
   if (options_.fast_path && lexed.certainly_untouched()) {
     cache_->count_fast_path();
     return RewriteResult{};
   }
   std::string key;
   if (lexed.cacheable() && options_.cache_capacity > 0 && sql.size() <= options_.cache_max_sql) {
-    key = cache_key(lexed, sql, *rules_, session_hints, user);
+    std::string scope_key;
+    if (resolved != nullptr) {
+      scope_key = std::to_string(resolved->generation());
+      if (resolved->search_path_matters()) scope_key += path.key();
+    }
+    key = cache_key(lexed, sql, *rules_, session_hints, user, scope_key);
     if (auto hit = cache_->find(key)) {
       RewriteResult r;
       r.statements = hit->statements;
+      r.unknown_relation = hit->unknown_relation;
       if (hit->edits.empty()) return r;
       auto text = hit->apply(sql, lexed);
       if (!text) return std::unexpected(text.error());
@@ -50,12 +60,13 @@ std::expected<RewriteResult, parser::Error> Engine::rewrite(std::string_view sql
   } else {
     tokens_from_atoms(sql, lexed, tokens);
   }
-  auto plan = plan_rewrite(sql, *tree, tokens, *rules_, session_hints, user);
+  auto plan = plan_rewrite(sql, *tree, tokens, *rules_, session_hints, user, resolved, path);
   if (!plan) return std::unexpected(plan.error());
   cache_->count_parsed();
   if (!key.empty() && plan->cacheable) cache_->insert(key, CachedPlan::from(*plan, lexed));
   RewriteResult r;
   r.statements = std::move(plan->statements);
+  r.unknown_relation = plan->unknown_relation;
   if (!plan->edits.empty()) {
     auto text = apply_edits(sql, std::move(plan->edits));
     if (!text) return std::unexpected(text.error());

@@ -13,6 +13,7 @@
 
 #include "parser/error.hpp"
 #include "rules/hints.hpp"
+#include "rules/resolved_rules.hpp"
 #include "rules/rewriter.hpp"
 #include "rules/rule_set.hpp"
 
@@ -30,6 +31,15 @@ struct RewriteResult {
   /// cache). Empty when the fast path decided that no statement touches a rule table or a pgsoftdelete
   /// hint/setting: then no statement needs any special handling.
   std::vector<StatementInfo> statements;
+  /// A table name the catalog does not know was decided by name alone: the catalog may be stale.
+  bool unknown_relation = false;
+};
+
+/// Where a session's statements are resolved: its database's catalog and its search_path. Without
+/// a catalog, table names decide alone (an unqualified name may be any schema's rule table).
+struct Scope {
+  const ResolvedRules* resolved = nullptr;  ///< must have been built from this engine's rules
+  const SearchPath* search_path = nullptr;  ///< null: unknown
 };
 
 /// Counters, for metrics and tests.
@@ -60,7 +70,7 @@ class Engine {
   /// Errors: 42601 (syntax, PostgreSQL's message and cursor position), 0A000 (rule table used in a way that
   /// cannot be rewritten safely, or TRUNCATE/MERGE rejected by policy), 42501, 22023 (malformed hint).
   std::expected<RewriteResult, parser::Error> rewrite(std::string_view sql, const Hints& session_hints,
-                                                      std::string_view user) const;
+                                                      std::string_view user, const Scope& scope = {}) const;
 
   /// The rules this engine applies.
   const RuleSet& rules() const { return *rules_; }

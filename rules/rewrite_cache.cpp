@@ -40,6 +40,7 @@ char literal_mark(AtomKind k) {
 std::optional<CachedPlan> CachedPlan::from(const RewritePlan& plan, const LexResult& lexed) {
   CachedPlan out;
   out.statements = plan.statements;
+  out.unknown_relation = plan.unknown_relation;
   // Sorted here once (atoms keep their order in every statement of the same key), not per hit.
   std::vector<Edit> sorted = plan.edits;
   sort_edits(sorted);
@@ -64,10 +65,12 @@ std::expected<std::string, parser::Error> CachedPlan::apply(std::string_view sql
 }
 
 std::string cache_key(const LexResult& lexed, std::string_view sql, const RuleSet& rules, const Hints& hints,
-                      std::string_view user) {
+                      std::string_view user, std::string_view scope) {
   std::string key;
-  key.reserve(sql.size() + 32);
+  key.reserve(sql.size() + 32 + scope.size());
   key += std::to_string(rules.version());
+  key.push_back('\x01');
+  key.append(scope);
   key.push_back('\x01');
   if (!hints.empty()) {
     key += hints.to_string();

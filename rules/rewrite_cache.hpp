@@ -35,6 +35,7 @@ struct CachedPlan {
   };
   std::vector<AnchoredEdit> edits;  ///< sorted by position
   std::vector<StatementInfo> statements;
+  bool unknown_relation = false;
 
   /// Anchors `plan` to `lexed`; nullopt when an edit does not fall on an atom boundary (not cacheable).
   static std::optional<CachedPlan> from(const RewritePlan& plan, const LexResult& lexed);
@@ -44,8 +45,9 @@ struct CachedPlan {
 };
 
 /// The cache key: rules version, hints, user when hints are set, then every atom with literals replaced.
+/// `scope` names the catalog and search_path the plan was made under (empty: names alone).
 std::string cache_key(const LexResult& lexed, std::string_view sql, const RuleSet& rules, const Hints& hints,
-                      std::string_view user);
+                      std::string_view user, std::string_view scope = {});
 
 /// Bounded LRU cache split into shards, each behind its own mutex.
 class RewriteCache {

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <array>
 
+#include "parser/scan.hpp"
 #include "rules/hint_setting.hpp"
+#include "rules/identifier.hpp"
 #include "rules/walker.hpp"
 
 namespace pgsoftdelete::rules {
@@ -36,13 +38,37 @@ void apply_setting(Hints& hints, const HintSetting& s) {
   field = s.action == HintSetting::Action::set ? s.value : TableSet{};
 }
 
+/// DDL after which the catalog may say something else about rule tables.
+bool is_catalog_change(std::string_view stmt_type) {
+  static constexpr std::array<std::string_view, 11> ddl = {
+      "CreateStmt", "CreateTableAsStmt", "AlterTableStmt", "DropStmt", "RenameStmt", "AlterObjectSchemaStmt",
+      "CreateSchemaStmt", "ViewStmt", "CreateForeignTableStmt", "AlterTableMoveAllStmt", "DropOwnedStmt"};
+  return std::find(ddl.begin(), ddl.end(), stmt_type) != ddl.end();
+}
+
+/// Statements after which the search_path may differ: any mention of it (SET, RESET, set_config),
+/// RESET ALL, DISCARD, SET ROLE (for $user) and DO blocks (their code may do anything).
+bool may_change_search_path(std::string_view stmt_type, std::string_view text) {
+  if (stmt_type == "DoStmt" || stmt_type == "DiscardStmt") return true;
+  for (std::size_t i = 0; i + 11 <= text.size(); ++i)
+    if (starts_with_folded(text.substr(i), "search_path")) return true;
+  if (stmt_type == "VariableSetStmt")
+    for (std::size_t i = 0; i + 4 <= text.size(); ++i)
+      if (starts_with_folded(text.substr(i), "role") || starts_with_folded(text.substr(i), "all") ||
+          starts_with_folded(text.substr(i), "session"))
+        return true;
+  return false;
+}
+
 }  // namespace
 
 std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, const JsonTree& tree,
                                                        const std::vector<SqlToken>& tokens, const RuleSet& rules,
-                                                       const Hints& session_hints, std::string_view user) {
+                                                       const Hints& session_hints, std::string_view user,
+                                                       const ResolvedRules* resolved, const SearchPath& path) {
   RewritePlan plan;
   Hints running = session_hints;  // the session's hints as this string's own SETs change them
+  SearchPath running_path = path;  // unknown after a statement that may change it
   std::size_t tok = 0;  // first token not yet attributed to a statement
   NodeId stmts = tree.get(tree.root(), "stmts");
   for (NodeId raw = stmts ? tree.node(stmts).first : 0; raw != 0; raw = tree.node(raw).next) {
@@ -82,12 +108,21 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
       apply_setting(running, **setting);
       hints = running;  // hints.merge above only added the statement's own comment hints
     }
-    Walker walker(sql, tree, tokens, rules, hints, user, is_strict(stmt_type));
+    Walker walker(sql, tree, tokens, rules, hints, user, is_strict(stmt_type), resolved, running_path);
     if (stmt_type == "DeleteStmt") walker.top_delete = tree.get(stmt, "DeleteStmt");
     NodeId prepare = tree.get(stmt, "PrepareStmt");
     if (prepare) walker.top_delete = tree.get(tree.get(prepare, "query"), "DeleteStmt");
     walker.run(stmt);
     if (walker.error) return std::unexpected(*walker.error);
+    plan.unknown_relation = plan.unknown_relation || walker.unknown_relation;
+    info.changes_catalog = is_catalog_change(stmt_type);
+    const std::size_t text_end = std::min(end, sql.size());
+    const std::size_t text_begin = std::min(static_cast<std::size_t>(location), text_end);
+    info.changes_search_path = may_change_search_path(stmt_type, sql.substr(text_begin, text_end - text_begin));
+    if (info.changes_search_path) {
+      running_path = SearchPath{};
+      plan.cacheable = false;
+    }
     if (walker.delete_to_update) {
       if (prepare) info.prepared_delete_to_update = tree.string(prepare, "name");
       else info.delete_to_update = true;
@@ -96,6 +131,26 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
     plan.statements.push_back(std::move(info));
   }
   return plan;
+}
+
+std::expected<std::optional<std::string>, parser::Error> rewrite_nested_sql(std::string_view sql, const RuleSet& rules,
+                                                                            const Hints& hints, std::string_view user,
+                                                                            const ResolvedRules* resolved,
+                                                                            const SearchPath& path) {
+  auto tree = parser::parse_json(sql);
+  if (!tree) return std::unexpected(tree.error());
+  auto scanned = parser::scan(sql);
+  if (!scanned) return std::unexpected(scanned.error());
+  const auto tokens = tokens_from_scan(*scanned);
+  auto plan = plan_rewrite(sql, *tree, tokens, rules, hints, user, resolved, path);
+  if (!plan) return std::unexpected(plan.error());
+  for (const auto& s : plan->statements)
+    if (s.hint_setting || s.changes_catalog)
+      return std::unexpected(parser::not_supported("pgsoftdelete: SQL text run by a function may only read"));
+  if (plan->edits.empty()) return std::optional<std::string>{};
+  auto text = apply_edits(sql, std::move(plan->edits));
+  if (!text) return std::unexpected(text.error());
+  return std::optional<std::string>(std::move(*text));
 }
 
 }  // namespace pgsoftdelete::rules

@@ -63,7 +63,8 @@ struct UserList {
 class RuleSet {
  public:
   RuleSet(std::vector<TableRule> tables, Policy truncate, Policy merge, UserList skip_users,
-          UserList hard_delete_users, std::uint64_t version);
+          UserList hard_delete_users, std::uint64_t version, Policy foreign_key_actions = Policy::reject,
+          Policy ddl = Policy::reject);
 
   /// The rule for a table reference, or nullptr. An unqualified reference matches a rule for any schema
   /// (search_path is unknown to us: assume the worst); a qualified one matches unqualified rules and the
@@ -80,6 +81,10 @@ class RuleSet {
   const std::vector<TableRule>& tables() const { return tables_; }
   Policy truncate_policy() const { return truncate_; }
   Policy merge_policy() const { return merge_; }
+  /// DELETE / UPDATE / TRUNCATE … CASCADE whose foreign-key actions delete or change rule-table rows.
+  Policy foreign_key_policy() const { return foreign_key_actions_; }
+  /// DDL that would stop a rule from applying or change which rows are deleted.
+  Policy ddl_policy() const { return ddl_; }
   /// Users who may use skip and only_deleted hints (both reveal deleted rows).
   const UserList& skip_users() const { return skip_users_; }
   /// Users who may use the hard_delete hint.
@@ -99,6 +104,8 @@ class RuleSet {
   bool long_names_ = false;         ///< some rule name has 64 bytes or more
   Policy truncate_;
   Policy merge_;
+  Policy foreign_key_actions_;
+  Policy ddl_;
   UserList skip_users_;
   UserList hard_delete_users_;
   std::uint64_t version_;

@@ -30,6 +30,11 @@ TreeSchema::TreeSchema() {
   types_.into_clause = pg_query::IntoClause::descriptor();
   types_.view_stmt = pg_query::ViewStmt::descriptor();
   types_.locking_clause = pg_query::LockingClause::descriptor();
+  types_.rename_stmt = pg_query::RenameStmt::descriptor();
+  types_.alter_table_stmt = pg_query::AlterTableStmt::descriptor();
+  types_.alter_object_schema_stmt = pg_query::AlterObjectSchemaStmt::descriptor();
+  types_.drop_stmt = pg_query::DropStmt::descriptor();
+  types_.func_call = pg_query::FuncCall::descriptor();
   const pb::Descriptor* node = pg_query::Node::descriptor();
   for (int i = 0; i < node->field_count(); ++i) {
     const auto* f = node->field(i);

@@ -34,6 +34,11 @@ class TreeSchema {
     const google::protobuf::Descriptor* into_clause;
     const google::protobuf::Descriptor* view_stmt;
     const google::protobuf::Descriptor* locking_clause;
+    const google::protobuf::Descriptor* rename_stmt;
+    const google::protobuf::Descriptor* alter_table_stmt;
+    const google::protobuf::Descriptor* alter_object_schema_stmt;
+    const google::protobuf::Descriptor* drop_stmt;
+    const google::protobuf::Descriptor* func_call;
   };
   const Types& types() const { return types_; }
 

@@ -2,6 +2,8 @@
 // quoted identifiers and identifier case folding; anything it does not model marks the result uncertain.
 #include "rules/sql_lexer.hpp"
 
+#include "rules/resolved_rules.hpp"
+
 
 namespace pgsoftdelete::rules {
 namespace {
@@ -39,7 +41,8 @@ bool contains_pgsoftdelete(std::string_view text) {
 
 class Lexer {
  public:
-  Lexer(std::string_view s, const RuleSet& rules, LexResult& out) : s_(s), rules_(rules), out_(out) {}
+  Lexer(std::string_view s, const RuleSet& rules, LexResult& out, const ResolvedRules* related)
+      : s_(s), rules_(rules), related_(related), out_(out) {}
 
   void run() {
     while (i_ < s_.size()) {
@@ -111,9 +114,23 @@ class Lexer {
   unsigned char at(std::size_t i) const { return i < s_.size() ? static_cast<unsigned char>(s_[i]) : 0; }
 
   void check_name(std::string_view name) {
+    if (related_ != nullptr) {
+      // A table name the catalog lacks (right after FROM, JOIN, UPDATE, INTO, TABLE, ONLY, COPY,
+      // TRUNCATE) may be a partition made on the server since: the statement is parsed, and the
+      // catalog read again. DROP SCHEMA … CASCADE may drop rule tables.
+      const std::size_t atom = out_.atoms.size();
+      if (atom == relation_atom_ && !related_->knows_relation(name) && !name.starts_with("pg_"))
+        out_.names_rule_table = true;
+      if (name == "from" || name == "join" || name == "update" || name == "into" || name == "table" ||
+          name == "only" || name == "copy" || name == "truncate")
+        relation_atom_ = atom + 1;
+      else if (name == "schema")
+        out_.names_rule_table = true;
+    }
     if (name == "pgsoftdelete") out_.mentions_pgsoftdelete = true;
     else if (name == "reset" || name == "discard") out_.resets_settings = true;
-    else if (rules_.names_table(name)) out_.names_rule_table = true;
+    else if (rules_.names_table(name) || (related_ != nullptr && related_->names_related(name)) || xml_reader(name))
+      out_.names_rule_table = true;
   }
 
   void line_comment() {
@@ -255,8 +272,18 @@ class Lexer {
     }
   }
 
+  /// table_to_xml, query_to_xml, schema_to_xml, database_to_xml and their siblings read tables by
+  /// a name or SQL in a string: the walker must see them.
+  static bool xml_reader(std::string_view name) {
+    return name.size() >= 12 && name.size() <= 30 &&
+           (name.starts_with("table_to_xml") || name.starts_with("query_to_xml") || name.starts_with("schema_to_xml") ||
+            name.starts_with("database_to_xml"));
+  }
+
   std::string_view s_;
   const RuleSet& rules_;
+  const ResolvedRules* related_;
+  std::size_t relation_atom_ = static_cast<std::size_t>(-1);  // the atom right after FROM, JOIN…
   LexResult& out_;
   std::size_t i_ = 0;
   std::string buffer_;
@@ -264,9 +291,9 @@ class Lexer {
 
 }  // namespace
 
-void lex_sql(std::string_view sql, const RuleSet& rules, LexResult& out) {
+void lex_sql(std::string_view sql, const RuleSet& rules, LexResult& out, const ResolvedRules* related) {
   out.clear();
-  Lexer(sql, rules, out).run();
+  Lexer(sql, rules, out, related).run();
 }
 
 }  // namespace pgsoftdelete::rules

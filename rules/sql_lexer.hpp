@@ -31,7 +31,8 @@ struct Atom {
 /// What one pass over a SQL string found.
 struct LexResult {
   std::vector<Atom> atoms;
-  bool names_rule_table = false;      ///< some identifier spells a rule table's name (any schema)
+  bool names_rule_table = false;      ///< some identifier spells a rule table's (or related) name, or a function
+                                      ///< that reads tables by name (table_to_xml…)
   bool mentions_pgsoftdelete = false; ///< identifier or comment mentioning pgsoftdelete (hint or setting)
   bool uncertain = false;             ///< something this lexer does not model exactly (U&, N'', odd numbers…)
   bool has_do = false;                ///< the word DO: a DO block's code is a string we must look into
@@ -50,7 +51,11 @@ struct LexResult {
   }
 };
 
+class ResolvedRules;
+
 /// Lexes `sql` into `out` (reused to avoid allocations). Assumes standard_conforming_strings = on.
-void lex_sql(std::string_view sql, const RuleSet& rules, LexResult& out);
+/// With `related` (the catalog of the session's database), names of partitions, children, ancestors
+/// and foreign-key neighbours of rule tables count as rule-table names too.
+void lex_sql(std::string_view sql, const RuleSet& rules, LexResult& out, const ResolvedRules* related = nullptr);
 
 }  // namespace pgsoftdelete::rules

@@ -97,6 +97,11 @@ void Walker::visit(NodeId obj, const pb::Descriptor* type, Parent parent) {
   if (type == types_.copy_stmt) return on_copy(obj);
   if (type == types_.truncate_stmt) return on_truncate(obj);
   if (type == types_.do_stmt) return on_do(obj);
+  if (type == types_.func_call) return on_func_call(obj, parent);
+  if (type == types_.rename_stmt) return on_rename(obj);
+  if (type == types_.alter_table_stmt) return on_alter_table(obj);
+  if (type == types_.alter_object_schema_stmt) return on_alter_schema(obj);
+  if (type == types_.drop_stmt) return on_drop(obj);
   if (type == types_.select_stmt || type == types_.insert_stmt ||
       type == types_.update_stmt || type == types_.delete_stmt ||
       type == types_.merge_stmt)
@@ -232,8 +237,6 @@ int Walker::after_alias(const Relation& rv, const Span& s, int* alias_token) {
 
 void Walker::on_range_var(NodeId id, Parent parent) {
   Relation rv = relation(id);
-  const TableRule* rule = rules_.find(rv.schema, rv.name);
-  if (!rule) return;
   const auto* type = parent.type;
   auto field = parent.field;
   bool read = ((type == types_.select_stmt || type == types_.update_stmt) &&
@@ -241,10 +244,12 @@ void Walker::on_range_var(NodeId id, Parent parent) {
               (type == types_.delete_stmt && field == "usingClause") ||
               (type == types_.join_expr && (field == "larg" || field == "rarg")) ||
               (type == types_.merge_stmt && field == "sourceRelation");
-  if (read) {
-    if (!is_cte(rv)) wrap_reference(rv, *rule);
-    return;
-  }
+  if (read && is_cte(rv)) return;
+  const Resolution res = resolve(rv);
+  if (read && refuse_rule_ancestor(res, rv, "reading")) return;
+  const TableRule* rule = res.rule;
+  if (!rule) return;
+  if (read) return wrap_reference(rv, *rule);
   // Targets of INSERT / SELECT INTO / CREATE VIEW names, and FOR UPDATE OF names (which name our
   // filtered subqueries, and PostgreSQL locks the table rows inside them).
   if ((type == types_.insert_stmt && field == "relation") ||
@@ -274,8 +279,11 @@ void Walker::on_table_sample(NodeId obj, Parent parent) {
   NodeId rv_id = t_.get(t_.get(obj, "relation"), "RangeVar");
   if (error || rv_id == 0) return;
   Relation rv = relation(rv_id);
-  const TableRule* rule = rules_.find(rv.schema, rv.name);
-  if (!rule || is_cte(rv)) return;
+  if (is_cte(rv)) return;
+  const Resolution res = resolve(rv);
+  if (refuse_rule_ancestor(res, rv, "reading")) return;
+  const TableRule* rule = res.rule;
+  if (!rule) return;
   const Visibility v = visibility(*rule, rv);
   if (error || v == Visibility::all) return;
   // Where a plain reference would be read (FROM, joins, USING): anywhere else on_range_var decides.

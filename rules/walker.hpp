@@ -13,6 +13,7 @@
 #include "parser/error.hpp"
 #include "parser/json_tree.hpp"
 #include "rules/hints.hpp"
+#include "rules/resolved_rules.hpp"
 #include "rules/rule_set.hpp"
 #include "rules/schema.hpp"
 #include "rules/splice.hpp"
@@ -32,15 +33,19 @@ class Walker {
  public:
   using NodeId = std::uint32_t;
 
+  /// `resolved` (may be null: names alone decide) is the catalog of the session's database with the same
+  /// rules; `path` the search_path unqualified names are looked up in.
   Walker(std::string_view sql, const parser::JsonTree& tree, const std::vector<SqlToken>& tokens, const RuleSet& rules,
-         const Hints& hints, std::string_view user, bool strict)
+         const Hints& hints, std::string_view user, bool strict, const ResolvedRules* resolved = nullptr,
+         const SearchPath& path = {})
       : sql_(sql), t_(tree), tokens_(tokens), rules_(rules), hints_(hints), user_(user), strict_(strict),
-        schema_(TreeSchema::get()), types_(schema_.types()) {}
+        resolved_(resolved), path_(path), schema_(TreeSchema::get()), types_(schema_.types()) {}
 
   std::optional<parser::Error> error;  ///< the first error; edits are then meaningless
   std::vector<Edit> edits;             ///< the splices, in no particular order
   bool delete_to_update = false;       ///< the top-level DELETE became an UPDATE
   NodeId top_delete = 0;               ///< the DeleteStmt whose conversion changes the command tag
+  bool unknown_relation = false;       ///< a table name the catalog does not know was decided by name alone
 
   /// Walks the statement held by Node wrapper `stmt`.
   void run(NodeId stmt) {
@@ -96,6 +101,23 @@ class Walker {
     return v == Visibility::deleted ? rule.deleted_predicate(qualifier) : rule.live_predicate(qualifier);
   }
 
+  // catalog (walker_schema.cpp)
+  /// The rule in force for a table reference (own, or inherited from a parent), through the catalog.
+  Resolution resolve(const Relation& rv);
+  /// Refuses `rv` when it is no rule table but an ancestor of one, named without ONLY where its rows
+  /// are read or deleted: true when refused.
+  bool refuse_rule_ancestor(const Resolution& r, const Relation& rv, std::string_view doing);
+  /// Refuses a real DELETE / an UPDATE / a TRUNCATE CASCADE whose foreign-key actions reach a rule table.
+  void refuse_hazard(const ForeignKeyHazard& h, std::string_view statement, const Relation& rv);
+  /// ALTER TABLE / RENAME / SET SCHEMA / DROP that would stop a rule applying or undelete rows.
+  void on_rename(NodeId r);
+  void on_alter_table(NodeId a);
+  void on_alter_schema(NodeId a);
+  void on_drop(NodeId d);
+  void refuse_ddl(std::string what, const std::string& table, int location);
+  /// table_to_xml('t', …), query_to_xml('select …', …) and their siblings read by name or run SQL text.
+  void on_func_call(NodeId f, Parent parent);
+
   // generic walk and WITH scopes (walker.cpp)
   void visit_node(NodeId wrapper, Parent parent);
   void visit(NodeId obj, const google::protobuf::Descriptor* type, Parent parent);
@@ -135,6 +157,8 @@ class Walker {
   const Hints& hints_;
   std::string_view user_;
   bool strict_;
+  const ResolvedRules* resolved_;
+  const SearchPath& path_;
   const TreeSchema& schema_;
   const TreeSchema::Types& types_;
   std::vector<std::vector<std::string>> cte_scopes_;

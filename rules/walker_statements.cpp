@@ -40,11 +40,19 @@ bool Walker::where_is_current_of(NodeId stmt) const { return t_.get(t_.get(stmt,
 
 void Walker::on_delete(NodeId d) {
   Relation rv = relation(t_.get(d, "relation"));
-  const TableRule* rule = rules_.find(rv.schema, rv.name);
+  const Resolution res = resolve(rv);
+  const TableRule* rule = res.rule;
+  if (refuse_rule_ancestor(res, rv, "DELETE from")) return;
   children(d, types_.delete_stmt, {"relation", "withClause"});
-  if (!rule || error) return;
+  if (error) return;
+  if (!rule) {
+    if (res.relation != nullptr) refuse_hazard(resolved_->delete_hazard(res.relation->oid), "DELETE", rv);
+    return;
+  }
   bool hard = hard_delete(*rule, rv);
   Visibility v = visibility(*rule, rv);
+  if (error) return;
+  if (hard && res.relation != nullptr) refuse_hazard(resolved_->delete_hazard(res.relation->oid), "DELETE", rv);
   if (error) return;
   auto s = reference_span(rv);
   if (!s) return;
@@ -72,9 +80,20 @@ void Walker::on_delete(NodeId d) {
 
 void Walker::on_update(NodeId u) {
   Relation rv = relation(t_.get(u, "relation"));
-  const TableRule* rule = rules_.find(rv.schema, rv.name);
+  const Resolution res = resolve(rv);
+  const TableRule* rule = res.rule;
+  if (refuse_rule_ancestor(res, rv, "UPDATE of")) return;
   children(u, types_.update_stmt, {"relation", "withClause"});
-  if (!rule || error) return;
+  if (error) return;
+  if (res.relation != nullptr) {
+    std::vector<std::string> columns;
+    NodeId targets = t_.get(u, "targetList");
+    for (NodeId t = targets ? t_.node(targets).first : 0; t != 0; t = t_.node(t).next)
+      columns.push_back(t_.string(t_.get(t, "ResTarget"), "name"));
+    refuse_hazard(resolved_->update_hazard(res.relation->oid, columns), "UPDATE", rv);
+    if (error) return;
+  }
+  if (!rule) return;
   Visibility v = visibility(*rule, rv);
   if (error || v == Visibility::all || where_is_current_of(u)) return;
   auto s = reference_span(rv);
@@ -88,8 +107,9 @@ void Walker::on_update(NodeId u) {
 
 void Walker::on_merge(NodeId m) {
   Relation rv = relation(t_.get(m, "relation"));
-  if (const TableRule* rule = rules_.find(rv.schema, rv.name);
-      rule && rules_.merge_policy() == Policy::reject && !hard_delete(*rule, rv)) {
+  const Resolution res = resolve(rv);
+  if (refuse_rule_ancestor(res, rv, "MERGE into")) return;
+  if (const TableRule* rule = res.rule; rule && rules_.merge_policy() == Policy::reject && !hard_delete(*rule, rv)) {
     return fail_not_supported("pgsoftdelete: MERGE into soft-delete table " + rule->display_name() +
                                   " is rejected by the rules file policy",
                               rv.location);
@@ -99,13 +119,19 @@ void Walker::on_merge(NodeId m) {
 
 void Walker::on_truncate(NodeId tr) {
   NodeId rels = t_.get(tr, "relations");
+  const bool cascade = t_.string(tr, "behavior") == "DROP_CASCADE";
   for (NodeId n = rels ? t_.node(rels).first : 0; n != 0 && !error; n = t_.node(n).next) {
     Relation rv = relation(t_.get(n, "RangeVar"));
-    const TableRule* rule = rules_.find(rv.schema, rv.name);
+    rv.id = t_.get(n, "RangeVar");
+    const Resolution res = resolve(rv);
+    const TableRule* rule = res.rule;
+    if (rules_.truncate_policy() == Policy::reject && refuse_rule_ancestor(res, rv, "TRUNCATE of")) return;
     if (rule && rules_.truncate_policy() == Policy::reject && !hard_delete(*rule, rv))
       return fail_not_supported("pgsoftdelete: TRUNCATE of soft-delete table " + rule->display_name() +
                                     " is rejected by the rules file policy",
                                 rv.location);
+    if (cascade && res.relation != nullptr && !error)
+      refuse_hazard(resolved_->truncate_hazard(res.relation->oid), "TRUNCATE … CASCADE", rv);
   }
 }
 
@@ -116,7 +142,7 @@ void Walker::on_do(NodeId d) {
     NodeId def = t_.get(a, "DefElem");
     if (t_.string(def, "defname") != "as") continue;
     LexResult code;
-    lex_sql(t_.string(t_.get(t_.get(def, "arg"), "String"), "sval"), rules_, code);
+    lex_sql(t_.string(t_.get(t_.get(def, "arg"), "String"), "sval"), rules_, code, resolved_);
     if (code.names_rule_table || code.uncertain || code.has_do)
       return fail_not_supported("pgsoftdelete: a DO block that may use a soft-delete table cannot be rewritten; "
                                 "run it without the proxy or use plain SQL statements",
@@ -129,7 +155,9 @@ void Walker::on_copy(NodeId c) {
   NodeId rel = t_.get(c, "relation");
   if (rel && !t_.truth(c, "is_from")) {
     Relation rv = relation(rel);
-    if (const TableRule* rule = rules_.find(rv.schema, rv.name)) {
+    const Resolution res = resolve(rv);
+    if (refuse_rule_ancestor(res, rv, "COPY of")) return;
+    if (const TableRule* rule = res.rule) {
       Visibility v = visibility(*rule, rv);
       if (error) return;
       if (v != Visibility::all) {

@@ -72,6 +72,8 @@ class StreamFramer {
   Step next(std::string_view bytes);
 
   /// Changes the cap and the inspected types, between messages (as when a login completes).
+  /// Changes which types are delivered whole, from the next message on.
+  void inspect(TypeSet types) { inspect_ = types; }
   void configure(std::uint32_t max_length, TypeSet inspect) {
     max_length_ = max_length;
     inspect_ = inspect;

@@ -68,6 +68,13 @@ class Reader {
     rest_.remove_prefix(1);
     return c;
   }
+  /// The next `n` bytes, or nullopt when fewer remain.
+  std::optional<std::string_view> bytes(std::size_t n) {
+    if (rest_.size() < n) return std::nullopt;
+    auto s = rest_.substr(0, n);
+    rest_.remove_prefix(n);
+    return s;
+  }
   [[nodiscard]] bool empty() const { return rest_.empty(); }
   [[nodiscard]] std::string_view rest() const { return rest_; }
 

@@ -138,7 +138,9 @@ const std::vector<Case> read_cases = {
     {"LOCK", "LOCK TABLE humans IN SHARE MODE", nullptr},
     {"GRANT", "GRANT SELECT ON humans TO someone", nullptr},
     {"VACUUM", "VACUUM ANALYZE humans", nullptr},
-    {"DROP", "DROP TABLE humans", nullptr},
+    {"ALTER TABLE ADD COLUMN", "ALTER TABLE humans ADD COLUMN nickname text", nullptr},
+    {"CREATE INDEX", "CREATE INDEX ON humans (name)", nullptr},
+    {"DROP of another table", "DROP TABLE planets", nullptr},
     {"DO block without rule tables", "DO $$BEGIN PERFORM 1 FROM planets; END$$", nullptr},
     {"CREATE TABLE LIKE", "CREATE TABLE h2 (LIKE humans)", nullptr},
 };

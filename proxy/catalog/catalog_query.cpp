@@ -1,0 +1,192 @@
+// Catalog queries and their answers; see catalog_query.hpp.
+#include "catalog/catalog_query.hpp"
+
+#include <charconv>
+#include <unordered_map>
+
+#include "codec/wire.hpp"
+
+namespace pgsoftdelete::proxy {
+
+namespace {
+
+// Relations a statement can name: tables, partitioned tables, views, materialized views, foreign
+// tables, outside the system schemas (users cannot create schemas named pg_*).
+constexpr std::string_view relations_sql =
+    "SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname <> 'information_schema' "
+    "AND n.nspname !~ '^pg_'";
+constexpr std::string_view inherits_sql = "SELECT inhrelid, inhparent FROM pg_catalog.pg_inherits";
+// One row per referenced column of each foreign key.
+constexpr std::string_view keys_sql =
+    "SELECT c.oid, c.conname, c.conrelid, c.confrelid, c.confdeltype, c.confupdtype, a.attname "
+    "FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_attribute a "
+    "ON a.attrelid = c.confrelid AND a.attnum = ANY (c.confkey) WHERE c.contype = 'f' ORDER BY c.oid, a.attnum";
+constexpr std::string_view path_sql =
+    "SELECT s FROM unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS t(s, i) ORDER BY i";
+constexpr std::string_view savepoint_name = "pgsoftdelete_catalog";
+
+std::optional<std::uint32_t> to_oid(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  std::uint32_t v = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
+  return v;
+}
+
+char letter(const std::optional<std::string>& text) { return text && text->size() == 1 ? (*text)[0] : '\0'; }
+
+}  // namespace
+
+std::string catalog_query_text(const CatalogRequest& request) {
+  std::string sql;
+  auto add = [&sql](std::string_view statement) {
+    sql += statement;
+    sql += ";\n";
+  };
+  if (request.in_transaction) add("SAVEPOINT " + std::string(savepoint_name));
+  if (request.catalog) {
+    add(relations_sql);
+    add(inherits_sql);
+    add(keys_sql);
+  }
+  if (request.search_path) add(path_sql);
+  if (request.in_transaction) add("RELEASE SAVEPOINT " + std::string(savepoint_name));
+  return sql;
+}
+
+std::string_view settings_probe_text() {
+  return "SELECT pg_catalog.current_setting('standard_conforming_strings'), "
+         "pg_catalog.current_setting('client_encoding'), pg_catalog.current_schemas(true)::text";
+}
+
+std::expected<ProbedSettings, std::string> read_settings_probe(const ResultCollector& collected) {
+  const auto& sets = collected.selects();
+  if (sets.size() != 1 || sets[0].size() != 1 || sets[0][0].size() != 3 || !sets[0][0][0] || !sets[0][0][1] ||
+      !sets[0][0][2])
+    return std::unexpected(std::string("the settings probe did not answer one row of three values"));
+  const auto& row = sets[0][0];
+  auto schemas = parse_text_array(*row[2]);
+  if (!schemas) return std::unexpected("unreadable current_schemas: " + *row[2]);
+  return ProbedSettings{*row[0], *row[1], rules::SearchPath{.known = true, .schemas = std::move(*schemas)}};
+}
+
+std::optional<std::vector<std::string>> parse_text_array(std::string_view text) {
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return std::nullopt;
+  std::vector<std::string> out;
+  std::size_t i = 1;
+  const std::size_t end = text.size() - 1;
+  if (i == end) return out;
+  for (;;) {
+    std::string element;
+    if (text[i] == '"') {
+      ++i;
+      while (i < end && text[i] != '"') {
+        if (text[i] == '\\' && i + 1 < end) ++i;
+        element += text[i++];
+      }
+      if (i >= end) return std::nullopt;
+      ++i;  // the closing quote
+    } else {
+      while (i < end && text[i] != ',') element += text[i++];
+    }
+    out.push_back(std::move(element));
+    if (i == end) return out;
+    if (text[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
+
+std::string_view catalog_recovery_text() {
+  return "ROLLBACK TO SAVEPOINT pgsoftdelete_catalog; RELEASE SAVEPOINT pgsoftdelete_catalog";
+}
+
+void ResultCollector::on_data_row(std::string_view body) {
+  codec::Reader r(body);
+  auto count = r.u16();
+  if (!count) {
+    malformed_ = true;
+    return;
+  }
+  Row row;
+  row.reserve(*count);
+  for (std::uint16_t i = 0; i < *count; ++i) {
+    auto length = r.u32();
+    if (!length) {
+      malformed_ = true;
+      return;
+    }
+    if (*length == 0xFFFFFFFFu) {
+      row.emplace_back(std::nullopt);
+      continue;
+    }
+    auto bytes = r.bytes(*length);
+    if (!bytes) {
+      malformed_ = true;
+      return;
+    }
+    row.emplace_back(std::string(*bytes));
+  }
+  current_.push_back(std::move(row));
+}
+
+void ResultCollector::on_command_complete(std::string_view tag) {
+  if (tag.starts_with("SELECT")) selects_.push_back(std::move(current_));
+  current_.clear();
+}
+
+std::expected<CatalogAnswer, std::string> read_catalog_answer(const CatalogRequest& request,
+                                                              const ResultCollector& collected) {
+  if (collected.error()) return std::unexpected(*collected.error());
+  if (collected.malformed()) return std::unexpected(std::string("malformed DataRow in the catalog answer"));
+  const std::size_t expected = (request.catalog ? 3 : 0) + (request.search_path ? 1 : 0);
+  const auto& sets = collected.selects();
+  if (sets.size() != expected)
+    return std::unexpected("the catalog answer has " + std::to_string(sets.size()) + " result sets, not " +
+                           std::to_string(expected));
+  CatalogAnswer answer;
+  std::size_t next = 0;
+  if (request.catalog) {
+    rules::Catalog catalog;
+    for (const auto& row : sets[next]) {
+      auto oid = row.size() == 4 ? to_oid(row[0]) : std::nullopt;
+      if (!oid || !row[1] || !row[2]) return std::unexpected(std::string("malformed pg_class row"));
+      catalog.relations.push_back(rules::CatalogRelation{*oid, *row[1], *row[2], letter(row[3]), {}});
+    }
+    std::unordered_map<std::uint32_t, std::size_t> by_oid;
+    for (std::size_t i = 0; i < catalog.relations.size(); ++i) by_oid.emplace(catalog.relations[i].oid, i);
+    for (const auto& row : sets[next + 1]) {
+      auto child = row.size() == 2 ? to_oid(row[0]) : std::nullopt;
+      auto parent = row.size() == 2 ? to_oid(row[1]) : std::nullopt;
+      if (!child || !parent) return std::unexpected(std::string("malformed pg_inherits row"));
+      if (auto it = by_oid.find(*child); it != by_oid.end()) catalog.relations[it->second].parents.push_back(*parent);
+    }
+    std::optional<std::uint32_t> last_key;
+    for (const auto& row : sets[next + 2]) {
+      auto key = row.size() == 7 ? to_oid(row[0]) : std::nullopt;
+      auto referencing = key ? to_oid(row[2]) : std::nullopt;
+      auto referenced = key ? to_oid(row[3]) : std::nullopt;
+      if (!referencing || !referenced || !row[1] || !row[6]) return std::unexpected(std::string("malformed pg_constraint row"));
+      if (key != last_key) {
+        catalog.foreign_keys.push_back(
+            rules::CatalogForeignKey{*row[1], *referencing, *referenced, letter(row[4]), letter(row[5]), {}});
+        last_key = key;
+      }
+      catalog.foreign_keys.back().referenced_columns.push_back(*row[6]);
+    }
+    answer.catalog = std::move(catalog);
+    next += 3;
+  }
+  if (request.search_path) {
+    rules::SearchPath path{.known = true, .schemas = {}};
+    for (const auto& row : sets[next]) {
+      if (row.size() != 1 || !row[0]) return std::unexpected(std::string("malformed search_path row"));
+      path.schemas.push_back(*row[0]);
+    }
+    answer.search_path = std::move(path);
+  }
+  return answer;
+}
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,291 @@
+// The session's view of its database's catalog and its search_path: when to read them (at login,
+// after DDL, after a statement that may change the search_path, when a statement names a table the
+// catalog does not know), how the proxy's own query is sent and its answer read, and the hold on
+// statements whose reading an earlier statement may have changed. See session_rewriter.hpp.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "codec/protocol.hpp"
+#include "codec/wire.hpp"
+#include "session_rewriter.hpp"
+
+namespace pgsoftdelete::proxy {
+
+namespace fe = codec::frontend;
+namespace be = codec::backend;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// A table name the catalog does not know makes it read again only if it is older than this: a
+/// statement on a temporary table (never in the shared catalog) costs at most one read a second.
+constexpr auto unknown_relation_refresh = std::chrono::seconds(1);
+/// After a failed read, statements are decided with what is known for this long before trying again.
+constexpr auto retry_delay = std::chrono::seconds(5);
+
+/// A backslash or a non-ASCII byte: text whose reading depends on standard_conforming_strings and
+/// client_encoding, which an earlier statement may change out of sight (a DO block, a function).
+bool settings_dependent(std::string_view sql) {
+  for (char c : sql)
+    if (c == '\\' || static_cast<unsigned char>(c) >= 0x80) return true;
+  return false;
+}
+
+/// A cheap scan: the statement may change the search_path (or $user in it).
+bool mentions_search_path(std::string_view sql) {
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const std::string_view rest = sql.substr(i);
+    if (rules::starts_with_folded(rest, "search_path") || rules::starts_with_folded(rest, "role") ||
+        rules::starts_with_folded(rest, "authorization") || rules::starts_with_folded(rest, "discard"))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void SessionRewriter::update_scope() {
+  if (catalog_.database == nullptr || engine_ == nullptr) return;
+  const auto generation = catalog_.database->generation();
+  if (generation == catalog_generation_ && resolved_ != nullptr && resolved_->rules_ptr() == engine_->rules_ptr())
+    return;
+  resolved_ = catalog_.database->resolved(engine_->rules_ptr());
+  catalog_generation_ = generation;
+}
+
+rules::Scope SessionRewriter::scope() const {
+  return rules::Scope{.resolved = resolved_.get(),
+                      .search_path = search_path_.known && !path_stale_ ? &search_path_ : nullptr};
+}
+
+bool SessionRewriter::executing_pending() const {
+  for (const auto& p : pending_)
+    if (p.kind == Pending::Kind::query || p.kind == Pending::Kind::execute || p.kind == Pending::Kind::function_call)
+      return true;
+  return false;
+}
+
+Verdict SessionRewriter::defer(Outbox& out) {
+  deferred_ = true;
+  // The server may keep its answers until a Sync or Flush that the client sent after this message:
+  // ask for them, or nothing would ever release it.
+  if (!flush_sent_ && !pending_.empty()) {
+    std::string flush;
+    codec::encode_raw(fe::flush, "", flush);
+    out.send(std::move(flush));
+    flush_sent_ = true;
+  }
+  return Verdict::defer;
+}
+
+bool SessionRewriter::start_fetch(CatalogRequest request, Outbox* out) {
+  request.in_transaction = tx_status_ == codec::transaction_status::in_block;
+  std::string bytes;
+  codec::encode(codec::Query{catalog_query_text(request)}, bytes);
+  if (out != nullptr) {
+    out->send(std::move(bytes));
+  } else if (!catalog_.send_upstream || !catalog_.send_upstream(bytes)) {
+    catalog_error_ = "could not send the catalog query";
+    return false;
+  }
+  fetch_.emplace(Fetch{request, {}, false});
+  pending_.push_back({.kind = Pending::Kind::catalog, .injected = true});
+  at_ready_ = false;
+  spdlog::debug("s{} reading the{}{} of the database", id_, request.catalog ? " catalog" : "",
+                request.search_path ? (request.catalog ? " and search_path" : " search_path") : "");
+  return true;
+}
+
+std::optional<Verdict> SessionRewriter::before_statement(std::string_view sql, Outbox& out) {
+  refresh();
+  if (engine_ == nullptr || mode_ == Mode::observe) return std::nullopt;
+  // The server skips this statement (an error earlier in the batch): nothing to learn first.
+  if (server_skipping_) return std::nullopt;
+  // A probe the server skipped (an error earlier in the batch) has no answer coming.
+  if (probe_ && std::none_of(pending_.begin(), pending_.end(), [](const Pending& p) { return p.kind == Pending::Kind::probe; }))
+    probe_.reset();
+  if (fetch_ || login_ready_ || probe_) return defer(out);  // our own query is under way
+  // Text read differently under other settings, behind a statement that may have changed them.
+  const bool ambiguous = !settings_known_ && settings_dependent(sql);
+  update_scope();
+  const auto now = Clock::now();
+  const bool want_catalog = catalog_.database != nullptr && catalog_.database->needs_refresh(now) && now >= retry_after_;
+  const bool want_path = catalog_.database != nullptr && path_stale_ && (want_catalog || path_matters());
+  if (!want_catalog && !want_path && !ambiguous) return std::nullopt;
+  if (extended_open_) {
+    // Inside a batch a simple Query would commit the batch's implicit transaction: ask with extended
+    // messages instead; the catalog waits for the next statement between batches.
+    if (!want_path && !ambiguous) return std::nullopt;
+    send_probe(out);
+    return defer(out);
+  }
+  // Between batches: the answers owed end with a ReadyForQuery, and the settings reports come
+  // before it; then the catalog can be asked with a Query.
+  if (!pending_.empty()) return defer(out);
+  if (!want_catalog && !want_path) return std::nullopt;
+  if (!at_ready_ || tx_status_ == codec::transaction_status::failed) return std::nullopt;
+  if (!start_fetch(CatalogRequest{.catalog = want_catalog, .search_path = want_path}, &out)) return std::nullopt;
+  return defer(out);
+}
+
+void SessionRewriter::send_probe(Outbox& out) {
+  const std::string name = std::string(reserved_prefix) + std::to_string(id_) + "_probe" + std::to_string(++next_probe_);
+  std::string bytes;
+  codec::encode(codec::Parse{name, std::string(settings_probe_text()), {}}, bytes);
+  codec::encode(codec::Bind{name, name, std::string("\0\0\0\0\0\0", 6)}, bytes);
+  std::string execute = name;
+  execute.push_back('\0');
+  execute.append(4, '\0');
+  codec::encode_raw(fe::execute, execute, bytes);
+  codec::encode(codec::Close{'P', name}, bytes);
+  codec::encode(codec::Close{'S', name}, bytes);
+  codec::encode_raw(fe::flush, "", bytes);
+  out.send(std::move(bytes));
+  flush_sent_ = true;
+  pending_.push_back({.kind = Pending::Kind::parse, .injected = true});
+  pending_.push_back({.kind = Pending::Kind::bind, .injected = true});
+  pending_.push_back({.kind = Pending::Kind::probe, .injected = true});
+  pending_.push_back({.kind = Pending::Kind::close, .injected = true});
+  pending_.push_back({.kind = Pending::Kind::close, .injected = true});
+  for (std::size_t i = pending_.size() - 5; i < pending_.size(); ++i) pending_[i].syncs_before = syncs_sent_;
+  probe_.emplace();
+  spdlog::debug("s{} probing the settings inside a batch", id_);
+}
+
+Verdict SessionRewriter::on_probe_answer(const codec::Header& header, std::string_view body, Outbox& out) {
+  if (header.type == be::data_row) {
+    if (probe_) probe_->on_data_row(body);
+    return Verdict::replace;
+  }
+  if (header.type != be::command_complete) return Verdict::forward;  // an error goes the usual way
+  pop_front();
+  probe_inspecting_ = false;
+  out.inspect(server_side_.inspected());
+  if (probe_ && !probe_->malformed()) {
+    probe_->on_command_complete("SELECT 1");
+    auto settings = read_settings_probe(*probe_);
+    if (settings) {
+      nonstandard_strings_ = settings->standard_conforming_strings != "on";
+      unsafe_encoding_ = ascii_unsafe_encoding(settings->client_encoding);
+      search_path_ = std::move(settings->search_path);
+      path_stale_ = false;
+      settings_known_ = true;
+    } else {
+      spdlog::warn("s{} unreadable settings probe: {}", id_, settings.error());
+    }
+  }
+  probe_.reset();
+  return Verdict::replace;
+}
+
+std::optional<Verdict> SessionRewriter::after_unknown_relation(Outbox& out) {
+  if (catalog_.database == nullptr || !pending_.empty() || !at_ready_ ||
+      tx_status_ == codec::transaction_status::failed)
+    return std::nullopt;
+  const auto now = Clock::now();
+  if (now - catalog_.database->fetched() < unknown_relation_refresh || now < retry_after_) return std::nullopt;
+  if (!start_fetch(CatalogRequest{.catalog = true, .search_path = path_stale_}, &out)) return std::nullopt;
+  return defer(out);
+}
+
+bool SessionRewriter::changes_search_path(const rules::RewriteResult& result, std::string_view sql) const {
+  for (const auto& st : result.statements)
+    if (st.changes_search_path) return true;
+  return catalog_.database != nullptr && mentions_search_path(sql);
+}
+
+void SessionRewriter::note_search_path_change() {
+  path_stale_ = true;
+  path_changed_since_idle_ = true;
+}
+
+std::optional<parser::Error> SessionRewriter::catalog_refusal(const rules::RewriteResult& result,
+                                                              const char* protocol) {
+  if (catalog_.database == nullptr || resolved_ != nullptr || mode_ == Mode::observe) return std::nullopt;
+  if (result.unchanged && result.statements.empty()) return std::nullopt;  // touches no rule table
+  return proxy_refusal("pgsoftdelete: the catalog of this database could not be read (" +
+                           (catalog_error_.empty() ? std::string("not read yet") : catalog_error_) +
+                           "), so partitions, children and foreign keys of soft-delete tables are unknown; "
+                           "statements on soft-delete tables are refused until it can be read",
+                       protocol);
+}
+
+Verdict SessionRewriter::on_catalog_answer(const codec::Header& header, std::string_view body, Outbox& out) {
+  Fetch& fetch = *fetch_;
+  switch (header.type) {
+    case be::row_description:
+      // DataRows reach this handler only while our query runs; they stream past otherwise.
+      out.inspect(codec::StreamFramer::TypeSet{}.set());
+      return Verdict::replace;
+    case be::data_row:
+      fetch.collected.on_data_row(body);
+      return Verdict::replace;
+    case be::command_complete: {
+      auto complete = codec::decode_command_complete(body);
+      fetch.collected.on_command_complete(complete ? complete->tag : std::string());
+      return Verdict::replace;
+    }
+    case be::empty_query_response:
+      return Verdict::replace;
+    case be::error_response: {
+      auto fields = codec::decode_error_fields(body);
+      fetch.collected.on_error(fields ? std::string(fields->message()) : std::string("an error"));
+      return Verdict::replace;
+    }
+    case be::parameter_status:
+      on_parameter_status(body);
+      return Verdict::forward;
+    case be::ready_for_query:
+      break;
+    default:
+      return Verdict::forward;  // notices
+  }
+  // The end of our query.
+  const char status = body.empty() ? codec::transaction_status::idle : body[0];
+  tx_status_ = status;
+  Fetch done = std::move(fetch);
+  fetch_.reset();
+  pop_front();
+  out.inspect(server_side_.inspected());
+  if (done.recovery) {
+    if (status == codec::transaction_status::failed) catalog_error_ = "could not undo a failed catalog query";
+  } else if (auto answer = read_catalog_answer(done.request, done.collected)) {
+    if (answer->catalog) catalog_.database->store(std::move(*answer->catalog), Clock::now());
+    if (answer->search_path) {
+      search_path_ = std::move(*answer->search_path);
+      path_stale_ = false;
+    }
+    catalog_error_.clear();
+    update_scope();
+  } else {
+    catalog_error_ = answer.error();
+    retry_after_ = Clock::now() + retry_delay;
+    spdlog::warn("s{} could not read the catalog: {}", id_, catalog_error_);
+    if (done.request.in_transaction && status == codec::transaction_status::failed) {
+      // The guarded query failed inside the client's transaction: roll back to our savepoint, so the
+      // transaction goes on as if we had never asked.
+      std::string bytes;
+      codec::encode(codec::Query{std::string(catalog_recovery_text())}, bytes);
+      if (catalog_.send_upstream && catalog_.send_upstream(bytes)) {
+        fetch_.emplace(Fetch{{}, {}, true});
+        pending_.push_back({.kind = Pending::Kind::catalog, .injected = true});
+        return Verdict::replace;
+      }
+    }
+  }
+  at_ready_ = pending_.empty() && !login_ready_;
+  if (login_ready_) {
+    at_ready_ = true;
+    out.send(std::move(*login_ready_));
+    login_ready_.reset();
+  }
+  if (deferred_ && pending_.empty()) {
+    deferred_ = false;
+    barrier_.cancel();
+  }
+  return Verdict::replace;
+}
+
+}  // namespace pgsoftdelete::proxy

@@ -1,0 +1,218 @@
+// ResolvedRules: the catalog indexed once, rules propagated down inheritance, foreign-key hazards
+// followed through cascades.
+#include "rules/resolved_rules.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include "rules/identifier.hpp"
+
+namespace pgsoftdelete::rules {
+
+namespace {
+
+std::atomic<std::uint64_t> next_generation{1};
+
+/// Actions that delete or change the referencing rows.
+bool acts(char action) { return action == 'c' || action == 'n' || action == 'd'; }
+
+}  // namespace
+
+std::string SearchPath::key() const {
+  if (!known) return "?";
+  std::string k;
+  for (const auto& s : schemas) {
+    k += s;
+    k += '\x1f';
+  }
+  return k;
+}
+
+ResolvedRules::ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Catalog> catalog)
+    : rules_(std::move(rules)), catalog_(std::move(catalog)), generation_(next_generation.fetch_add(1)) {
+  const auto& rels = catalog_->relations;
+  const std::size_t n = rels.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    by_oid_.emplace(rels[i].oid, i);
+    by_name_[rels[i].name].push_back(i);
+    all_names_.insert(rels[i].name);
+  }
+  children_.resize(n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (auto parent : rels[i].parents)
+      if (auto it = by_oid_.find(parent); it != by_oid_.end()) children_[it->second].push_back(i);
+
+  // A rule names tables; partitions and inheritance children of a rule table are rule tables with
+  // the same rule (they share its columns), down any depth. A table's own rule wins.
+  rule_.assign(n, nullptr);
+  std::vector<std::size_t> work;
+  for (std::size_t i = 0; i < n; ++i)  // an unqualified rule matches the name in every schema
+    if ((rule_[i] = rules_->find(rels[i].schema, rels[i].name)) != nullptr) work.push_back(i);
+  while (!work.empty()) {
+    const std::size_t i = work.back();
+    work.pop_back();
+    for (auto c : children_[i])
+      if (rule_[c] == nullptr) {
+        rule_[c] = rule_[i];
+        work.push_back(c);
+      }
+  }
+  // Ancestors without a rule of their own reach the rule tables below them.
+  rule_descendant_.assign(n, nullptr);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (rule_[i] == nullptr) continue;
+    std::vector<std::size_t> up{i};
+    while (!up.empty()) {
+      const std::size_t j = up.back();
+      up.pop_back();
+      for (auto parent : rels[j].parents) {
+        auto it = by_oid_.find(parent);
+        if (it == by_oid_.end() || rule_[it->second] != nullptr || rule_descendant_[it->second] != nullptr) continue;
+        rule_descendant_[it->second] = &rels[i];
+        up.push_back(it->second);
+      }
+    }
+  }
+
+  const auto& keys = catalog_->foreign_keys;
+  for (std::size_t k = 0; k < keys.size(); ++k) keys_by_referenced_.emplace(keys[k].referenced, k);
+  delete_hazard_.resize(n);
+  truncate_hazard_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    delete_hazard_[i] = follow_keys(rels[i].oid, false);
+    truncate_hazard_[i] = follow_keys(rels[i].oid, true);
+  }
+
+  // Names the fast path must not let through: rule tables under other names, their ancestors,
+  // tables whose foreign-key actions reach them.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (rule_[i] != nullptr || rule_descendant_[i] != nullptr || delete_hazard_[i] || truncate_hazard_[i])
+      related_names_.insert(rels[i].name);
+  }
+  for (const auto& key : keys) {
+    auto it = by_oid_.find(key.referencing);
+    if (it != by_oid_.end() && rule_[it->second] != nullptr && acts(key.on_update))
+      if (auto r = by_oid_.find(key.referenced); r != by_oid_.end()) related_names_.insert(rels[r->second].name);
+  }
+  // A name whose relations differ in rule (one schema's is a rule table, another's not).
+  for (const auto& [name, list] : by_name_) {
+    for (std::size_t k = 1; k < list.size() && !path_matters_; ++k)
+      if (rule_[list[k]] != rule_[list[0]]) path_matters_ = true;
+  }
+}
+
+const CatalogRelation* ResolvedRules::relation(std::uint32_t oid) const {
+  auto it = by_oid_.find(oid);
+  return it == by_oid_.end() ? nullptr : &catalog_->relations[it->second];
+}
+
+const TableRule* ResolvedRules::rule_of(const CatalogRelation& r) const { return rule_[index_of(r)]; }
+
+Resolution ResolvedRules::resolve(std::string_view schema, std::string_view name, const SearchPath& path) const {
+  schema = truncate_identifier(schema);
+  name = truncate_identifier(name);
+  const auto& rels = catalog_->relations;
+  auto found = [&](std::size_t i) {
+    return Resolution{.rule = rule_[i], .relation = &rels[i], .rule_descendant = rule_descendant_[i], .unknown = false};
+  };
+  auto by_name_only = [&] { return Resolution{.rule = rules_->find(schema, name), .unknown = true}; };
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return by_name_only();
+  if (!schema.empty()) {
+    for (auto i : it->second)
+      if (rels[i].schema == schema) return found(i);
+    return by_name_only();
+  }
+  if (path.known) {
+    for (const auto& s : path.schemas)
+      for (auto i : it->second)
+        if (rels[i].schema == s) return found(i);
+    return by_name_only();  // in no schema of the path: the server will not find it either (or a temp table)
+  }
+  // The search_path is not known: assume the worst of the candidates.
+  for (auto i : it->second)
+    if (rule_[i] != nullptr) return found(i);
+  for (auto i : it->second)
+    if (rule_descendant_[i] != nullptr) return found(i);
+  return found(it->second.front());
+}
+
+std::vector<std::size_t> ResolvedRules::with_descendants(std::uint32_t oid) const {
+  std::vector<std::size_t> out;
+  auto it = by_oid_.find(oid);
+  if (it == by_oid_.end()) return out;
+  out.push_back(it->second);
+  for (std::size_t k = 0; k < out.size(); ++k)
+    for (auto c : children_[out[k]])
+      if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  return out;
+}
+
+// Deleting rows of a table fires the ON DELETE actions of the keys that reference it (or its
+// partitions and children, whose rows go with it); a CASCADE deletes rows of the referencing table,
+// whose own referencing keys fire in turn. TRUNCATE … CASCADE empties every referencing table,
+// whatever the action.
+ForeignKeyHazard ResolvedRules::follow_keys(std::uint32_t oid, bool truncate) const {
+  const auto& keys = catalog_->foreign_keys;
+  std::vector<std::size_t> reached = with_descendants(oid);
+  if (reached.empty()) return {};
+  // Rows of the table being deleted itself (a self-reference) go as the statement asked.
+  const TableRule* own = rule_[reached.front()];
+  std::vector<bool> seen(catalog_->relations.size(), false);
+  for (auto i : reached) seen[i] = true;
+  for (std::size_t k = 0; k < reached.size(); ++k) {
+    const auto range = keys_by_referenced_.equal_range(catalog_->relations[reached[k]].oid);
+    for (auto e = range.first; e != range.second; ++e) {
+      const CatalogForeignKey& key = keys[e->second];
+      if (!truncate && !acts(key.on_delete)) continue;
+      auto ref = by_oid_.find(key.referencing);
+      if (ref == by_oid_.end()) continue;
+      if (rule_[ref->second] != nullptr && rule_[ref->second] != own)
+        return ForeignKeyHazard{&key, &catalog_->relations[ref->second]};
+      if (!truncate && key.on_delete != 'c') continue;  // SET NULL / DEFAULT change rows, delete none
+      for (auto d : with_descendants(key.referencing))
+        if (!seen[d]) {
+          seen[d] = true;
+          reached.push_back(d);
+        }
+    }
+  }
+  return {};
+}
+
+ForeignKeyHazard ResolvedRules::delete_hazard(std::uint32_t oid) const {
+  auto it = by_oid_.find(oid);
+  return it == by_oid_.end() ? ForeignKeyHazard{} : delete_hazard_[it->second];
+}
+
+ForeignKeyHazard ResolvedRules::truncate_hazard(std::uint32_t oid) const {
+  auto it = by_oid_.find(oid);
+  return it == by_oid_.end() ? ForeignKeyHazard{} : truncate_hazard_[it->second];
+}
+
+ForeignKeyHazard ResolvedRules::update_hazard(std::uint32_t oid, const std::vector<std::string>& columns) const {
+  const auto& keys = catalog_->foreign_keys;
+  for (auto i : with_descendants(oid)) {
+    const auto range = keys_by_referenced_.equal_range(catalog_->relations[i].oid);
+    for (auto e = range.first; e != range.second; ++e) {
+      const CatalogForeignKey& key = keys[e->second];
+      if (!acts(key.on_update)) continue;
+      auto ref = by_oid_.find(key.referencing);
+      if (ref == by_oid_.end() || rule_[ref->second] == nullptr) continue;
+      const bool touched =
+          columns.empty() || std::any_of(key.referenced_columns.begin(), key.referenced_columns.end(), [&](const auto& c) {
+            return std::find(columns.begin(), columns.end(), c) != columns.end();
+          });
+      if (touched) return ForeignKeyHazard{&key, &catalog_->relations[ref->second]};
+    }
+  }
+  return {};
+}
+
+const CatalogRelation* ResolvedRules::rule_table_in_schema(std::string_view schema) const {
+  for (std::size_t i = 0; i < catalog_->relations.size(); ++i)
+    if (rule_[i] != nullptr && catalog_->relations[i].schema == schema) return &catalog_->relations[i];
+  return nullptr;
+}
+
+}  // namespace pgsoftdelete::rules

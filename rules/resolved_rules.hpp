@@ -1,0 +1,104 @@
+// The rules applied to one database's catalog: which relations are rule tables (those the rules
+// name, and their partitions and inheritance children), which relation an unqualified name means
+// under a search_path, and which foreign-key actions would really delete or change rows of a rule
+// table. Immutable; built once per (rules, catalog) and shared by the sessions of that database.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "rules/catalog.hpp"
+#include "rules/name_set.hpp"
+#include "rules/rule_set.hpp"
+
+namespace pgsoftdelete::rules {
+
+/// A table name of a statement, resolved.
+struct Resolution {
+  const TableRule* rule = nullptr;              ///< the rule in force for it (its own or an ancestor's)
+  const CatalogRelation* relation = nullptr;    ///< the relation, when the catalog knows it
+  /// Not a rule table, but an ancestor of one: reading or deleting it without ONLY reaches that
+  /// table's rows (inheritance). The descendant, for messages.
+  const CatalogRelation* rule_descendant = nullptr;
+  bool unknown = false;                         ///< the catalog has no such relation: decided by name alone
+};
+
+/// Why a statement would change rule-table rows through foreign keys: the constraint and the table.
+struct ForeignKeyHazard {
+  const CatalogForeignKey* key = nullptr;
+  const CatalogRelation* table = nullptr;  ///< the rule table whose rows the action deletes or changes
+  explicit operator bool() const { return key != nullptr; }
+};
+
+class ResolvedRules {
+ public:
+  ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Catalog> catalog);
+
+  const RuleSet& rules() const { return *rules_; }
+  const std::shared_ptr<const RuleSet>& rules_ptr() const { return rules_; }
+  const Catalog& catalog() const { return *catalog_; }
+  const std::shared_ptr<const Catalog>& catalog_ptr() const { return catalog_; }
+  /// A number unique to this instance (process-wide), part of rewrite-cache keys.
+  std::uint64_t generation() const { return generation_; }
+
+  /// The relation `schema.name` (schema empty: looked up through `path`) and the rule in force for it.
+  Resolution resolve(std::string_view schema, std::string_view name, const SearchPath& path) const;
+  /// True when some relation called `name` matters to soft delete beyond the rules' own names: a
+  /// partition or child of a rule table, an ancestor of one, a table whose foreign-key actions reach
+  /// one. The fast path must parse statements naming it.
+  bool names_related(std::string_view name) const { return related_names_.contains(name); }
+  /// True when some relation of the catalog is called `name` (any schema).
+  bool knows_relation(std::string_view name) const { return all_names_.contains(name); }
+  /// True when the same name means a rule table in one schema and another table (or another rule)
+  /// in another: only then does the search_path decide anything.
+  bool search_path_matters() const { return path_matters_; }
+
+  /// Deleting rows of `oid` (and of its partitions or children) would, through ON DELETE CASCADE /
+  /// SET NULL / SET DEFAULT, delete or change rows of a rule table.
+  ForeignKeyHazard delete_hazard(std::uint32_t oid) const;
+  /// TRUNCATE `oid` CASCADE would empty a rule table.
+  ForeignKeyHazard truncate_hazard(std::uint32_t oid) const;
+  /// Updating `columns` of `oid` (empty: unknown, any) would change rows of a rule table through
+  /// ON UPDATE CASCADE / SET NULL / SET DEFAULT.
+  ForeignKeyHazard update_hazard(std::uint32_t oid, const std::vector<std::string>& columns) const;
+
+  /// Rule tables (named or inherited) whose schema is `schema`: DROP SCHEMA … CASCADE would drop them.
+  const CatalogRelation* rule_table_in_schema(std::string_view schema) const;
+  const CatalogRelation* relation(std::uint32_t oid) const;
+  /// The rule in force for a relation of the catalog (own or inherited), or null.
+  const TableRule* rule_of(const CatalogRelation& r) const;
+
+ private:
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using NameIndex = std::unordered_map<std::string, std::vector<std::size_t>, NameHash, std::equal_to<>>;
+
+  std::size_t index_of(const CatalogRelation& r) const { return static_cast<std::size_t>(&r - catalog_->relations.data()); }
+  /// `oid` and every relation below it (partitions, children), recursively.
+  std::vector<std::size_t> with_descendants(std::uint32_t oid) const;
+  ForeignKeyHazard follow_keys(std::uint32_t oid, bool truncate) const;
+
+  std::shared_ptr<const RuleSet> rules_;
+  std::shared_ptr<const Catalog> catalog_;
+  std::uint64_t generation_;
+  std::unordered_map<std::uint32_t, std::size_t> by_oid_;
+  NameIndex by_name_;                                  // relations by name, any schema
+  std::vector<const TableRule*> rule_;                 // per relation: the rule in force
+  std::vector<const CatalogRelation*> rule_descendant_;  // per relation without rule: a descendant with one
+  std::vector<std::vector<std::size_t>> children_;     // per relation: its direct partitions/children
+  std::unordered_multimap<std::uint32_t, std::size_t> keys_by_referenced_;  // oid -> foreign_keys index
+  std::vector<ForeignKeyHazard> delete_hazard_, truncate_hazard_;  // per relation
+  NameSet related_names_;
+  NameSet all_names_;
+  bool path_matters_ = false;
+};
+
+}  // namespace pgsoftdelete::rules

@@ -1,0 +1,221 @@
+// The walker's catalog-aware checks: which rule is in force for a table name (partitions and
+// children included), foreign-key actions that would reach rule tables, DDL that would stop a rule
+// from applying, and built-in functions that read a table by name or run SQL text.
+#include "rules/walker.hpp"
+
+#include <array>
+
+#include "parser/json_tree.hpp"
+#include "pg_query.pb.h"
+#include "rules/rewriter.hpp"
+
+namespace pgsoftdelete::rules {
+
+using NodeId = Walker::NodeId;
+
+namespace {
+
+std::string quoted_name(const CatalogRelation& r) { return r.schema + "." + r.name; }
+
+/// Foreign-key action letters of pg_constraint, as SQL.
+std::string_view action_sql(char a) {
+  switch (a) {
+    case 'c': return "CASCADE";
+    case 'n': return "SET NULL";
+    case 'd': return "SET DEFAULT";
+    default: return "NO ACTION";
+  }
+}
+
+/// SQL as a standard string literal (standard_conforming_strings on, as the engine assumes).
+std::string string_literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+}  // namespace
+
+Resolution Walker::resolve(const Relation& rv) {
+  if (resolved_ == nullptr) return Resolution{.rule = rules_.find(rv.schema, rv.name)};
+  Resolution r = resolved_->resolve(rv.schema, rv.name, path_);
+  // System catalogs are not in the catalog we read; they are never partitions of rule tables.
+  const bool system = rv.schema == "pg_catalog" || rv.schema == "information_schema" || rv.name.starts_with("pg_");
+  if (r.unknown && !system) unknown_relation = true;
+  return r;
+}
+
+bool Walker::refuse_rule_ancestor(const Resolution& r, const Relation& rv, std::string_view doing) {
+  if (r.rule != nullptr || r.rule_descendant == nullptr || !t_.truth(rv.id, "inh")) return false;
+  fail_not_supported("pgsoftdelete: " + std::string(doing) + " " + quoted_name(*r.relation) +
+                         " would include rows of soft-delete table " + quoted_name(*r.rule_descendant) +
+                         " (a partition or child of it); name that table, or write ONLY " + rv.name,
+                     rv.location);
+  return true;
+}
+
+void Walker::refuse_hazard(const ForeignKeyHazard& h, std::string_view statement, const Relation& rv) {
+  if (!h || rules_.foreign_key_policy() == Policy::allow) return;
+  const bool update = statement == "UPDATE";
+  const char action = update ? h.key->on_update : h.key->on_delete;
+  fail_not_supported("pgsoftdelete: " + std::string(statement) + " of " + rv.name + " would " +
+                         (statement == "TRUNCATE … CASCADE" ? std::string("empty")
+                                                             : std::string(action == 'c' && !update ? "delete" : "change") +
+                                                                   " rows of") +
+                         " soft-delete table " + quoted_name(*h.table) + " through foreign key " + h.key->name + " (ON " +
+                         (update ? "UPDATE " : "DELETE ") + std::string(statement == "TRUNCATE … CASCADE" ? "" : action_sql(action)) +
+                         "); set [policy] foreign_key_actions = \"allow\" to permit it",
+                     rv.location);
+}
+
+void Walker::refuse_ddl(std::string what, const std::string& table, int location) {
+  if (rules_.ddl_policy() == Policy::allow) return;
+  fail_not_supported("pgsoftdelete: " + what + " of soft-delete table " + table +
+                         " is rejected by the rules file policy ([policy] ddl); change the rules file first",
+                     location);
+}
+
+void Walker::on_rename(NodeId r) {
+  NodeId rel = t_.get(r, "relation");
+  const std::string type = t_.string(r, "renameType");
+  if (rel == 0 || (type != "OBJECT_TABLE" && type != "OBJECT_COLUMN")) return;
+  Relation rv = relation(rel);
+  Resolution res = resolve(rv);
+  if (res.rule == nullptr) return;
+  if (type == "OBJECT_TABLE") {
+    // Renaming a partition or child keeps it one; renaming the named table ends the rule.
+    if (rules_.find(rv.schema, rv.name) == res.rule) refuse_ddl("RENAME", res.rule->display_name(), rv.location);
+  } else if (t_.string(r, "subname") == res.rule->column) {
+    refuse_ddl("RENAME of column " + res.rule->column, res.rule->display_name(), rv.location);
+  }
+}
+
+void Walker::on_alter_table(NodeId a) {
+  NodeId rel = t_.get(a, "relation");
+  if (rel == 0) return;
+  Relation rv = relation(rel);
+  Resolution res = resolve(rv);
+  if (res.rule == nullptr) return children(a, types_.alter_table_stmt, {"relation"});
+  NodeId cmds = t_.get(a, "cmds");
+  for (NodeId c = cmds ? t_.node(cmds).first : 0; c != 0 && !error; c = t_.node(c).next) {
+    NodeId cmd = t_.get(c, "AlterTableCmd");
+    const std::string sub = t_.string(cmd, "subtype");
+    const std::string column = t_.string(cmd, "name");
+    if ((sub == "AT_AlterColumnType" || sub == "AT_DropColumn" || sub == "AT_ColumnDefault" ||
+         sub == "AT_DropNotNull" || sub == "AT_SetExpression" || sub == "AT_DropExpression") &&
+        column == res.rule->column)
+      refuse_ddl("ALTER TABLE … " + sub.substr(3) + " on column " + column, res.rule->display_name(), rv.location);
+    else if (sub == "AT_DetachPartition" || sub == "AT_DetachPartitionFinalize")
+      refuse_ddl("DETACH PARTITION (the partition would keep its deleted rows as a plain table)",
+                 res.rule->display_name(), rv.location);
+    else if (sub == "AT_DropInherit")
+      refuse_ddl("NO INHERIT (the table would keep its deleted rows outside the rule)", res.rule->display_name(),
+                 rv.location);
+  }
+  if (!error) children(a, types_.alter_table_stmt, {"relation"});
+}
+
+void Walker::on_alter_schema(NodeId a) {
+  NodeId rel = t_.get(a, "relation");
+  const std::string type = t_.string(a, "objectType");
+  if (rel == 0 || type != "OBJECT_TABLE") return;
+  Relation rv = relation(rel);
+  Resolution res = resolve(rv);
+  if (res.rule != nullptr && rules_.find(rv.schema, rv.name) == res.rule)
+    refuse_ddl("SET SCHEMA", res.rule->display_name(), rv.location);
+}
+
+void Walker::on_drop(NodeId d) {
+  const std::string type = t_.string(d, "removeType");
+  const bool cascade = t_.string(d, "behavior") == "DROP_CASCADE";
+  NodeId objects = t_.get(d, "objects");
+  for (NodeId o = objects ? t_.node(objects).first : 0; o != 0 && !error; o = t_.node(o).next) {
+    if (type == "OBJECT_SCHEMA") {
+      const std::string schema = t_.string(t_.get(o, "String"), "sval");
+      if (resolved_ == nullptr || !cascade) continue;  // without CASCADE the server refuses a schema with tables
+      if (const CatalogRelation* r = resolved_->rule_table_in_schema(schema))
+        refuse_ddl("DROP SCHEMA … CASCADE", quoted_name(*r), -1);
+      continue;
+    }
+    if (type != "OBJECT_TABLE" && type != "OBJECT_FOREIGN_TABLE") continue;
+    NodeId items = t_.get(t_.get(o, "List"), "items");
+    std::vector<std::string> parts;
+    for (NodeId i = items ? t_.node(items).first : 0; i != 0; i = t_.node(i).next)
+      parts.push_back(t_.string(t_.get(i, "String"), "sval"));
+    if (parts.empty()) continue;
+    Relation rv;
+    rv.name = parts.back();
+    if (parts.size() >= 2) rv.schema = parts[parts.size() - 2];
+    Resolution res = resolve(rv);
+    if (res.rule != nullptr) refuse_ddl("DROP TABLE", res.rule->display_name(), -1);
+    else if (res.rule_descendant != nullptr && cascade)
+      refuse_ddl("DROP TABLE … CASCADE (it drops partitions or children)", quoted_name(*res.rule_descendant), -1);
+  }
+}
+
+// Functions that read a table named by a string, or run SQL given as text: PostgreSQL runs them
+// below the proxy. SQL text given as a literal is rewritten like any statement; anything else that
+// may reach a rule table is refused.
+void Walker::on_func_call(NodeId f, Parent parent) {
+  NodeId names = t_.get(f, "funcname");
+  std::string name;
+  std::size_t n = t_.size(names);
+  if (n > 0) name = field_name(names, n - 1);
+  if (n > 2 || (n == 2 && field_name(names, 0) != "pg_catalog")) name.clear();  // another schema's function
+  const bool by_table = name == "table_to_xml" || name == "table_to_xmlschema" || name == "table_to_xml_and_xmlschema";
+  const bool by_query = name == "query_to_xml" || name == "query_to_xmlschema" || name == "query_to_xml_and_xmlschema";
+  const bool by_schema = name == "schema_to_xml" || name == "schema_to_xmlschema" ||
+                         name == "schema_to_xml_and_xmlschema" || name.starts_with("database_to_xml");
+  if (!by_table && !by_query && !by_schema) return children(f, types_.func_call, {});
+  const int location = static_cast<int>(t_.number(f, "location", -1));
+  NodeId args = t_.get(f, "args");
+  NodeId first = args ? t_.node(args).first : 0;
+  NodeId constant = t_.get(first, "A_Const");
+  NodeId sval = t_.get(constant, "sval");
+  const bool literal = sval != 0;
+  const std::string text = literal ? t_.string(sval, "sval") : std::string();
+  if (by_schema) {
+    if (name.starts_with("database_to_xml") || resolved_ == nullptr || !literal ||
+        resolved_->rule_table_in_schema(text) != nullptr)
+      return fail_not_supported("pgsoftdelete: " + name + " reads every table of a schema below the proxy, "
+                                "soft-delete tables included; query the tables instead", location);
+    return children(f, types_.func_call, {});
+  }
+  if (by_table) {
+    if (!literal)
+      return fail_not_supported("pgsoftdelete: " + name + " with a table that is not a string literal cannot be "
+                                "checked for soft-delete tables", location);
+    auto qn = parse_qualified_name(text);
+    if (!qn) return children(f, types_.func_call, {});  // the server rejects the name itself
+    Relation rv;
+    rv.schema = qn->schema;
+    rv.name = qn->name;
+    Resolution res = resolve(rv);
+    if (res.rule != nullptr || res.rule_descendant != nullptr)
+      return fail_not_supported("pgsoftdelete: " + name + " reads soft-delete table " +
+                                    (res.rule ? res.rule->display_name() : quoted_name(*res.rule_descendant)) +
+                                    " below the proxy; use query_to_xml('SELECT … FROM " + qn->name + "', …)",
+                                location);
+    return children(f, types_.func_call, {});
+  }
+  // query_to_xml and siblings: the query's text goes through the engine like any statement.
+  if (!literal)
+    return fail_not_supported("pgsoftdelete: " + name + " with a query that is not a string literal cannot be "
+                              "rewritten", location);
+  auto rewritten = rewrite_nested_sql(text, rules_, hints_, user_, resolved_, path_);
+  if (!rewritten) return fail(rewritten.error());
+  if (rewritten->has_value()) {
+    const int at = token_at(static_cast<int>(t_.number(constant, "location", -1)));
+    if (at < 0) return fail_internal("the query of " + name);
+    edits.push_back({begin_of(at), end_of(at), string_literal(**rewritten)});
+  }
+  (void)parent;
+  for (NodeId a = first ? t_.node(first).next : 0; a != 0 && !error; a = t_.node(a).next)
+    visit_node(a, Parent{types_.func_call, "args"});
+}
+
+}  // namespace pgsoftdelete::rules
