@@ -190,6 +190,25 @@ std::optional<Verdict> SessionRewriter::after_unknown_relation(Outbox& out) {
   return defer(out);
 }
 
+std::optional<parser::Error> SessionRewriter::execute_refusal(const std::string& name, bool hints_change_before) {
+  bool other_hints = false;
+  if (auto it = sql_prepared_hints_.find(name); it != sql_prepared_hints_.end())
+    other_hints = hints_change_before || it->second != hints_.key();
+  if (auto it = statements_.find(name); it != statements_.end() && !it->second.hint_free)
+    other_hints = other_hints || hints_change_before || it->second.hints_key != variant_key();
+  if (!other_hints) return std::nullopt;
+  return proxy_refusal("pgsoftdelete: prepared statement \"" + name +
+                           "\" was prepared under other pgsoftdelete hints than those it would run under; prepare "
+                           "it again (or send the SET and the EXECUTE as separate queries)",
+                       "a simple-protocol");
+}
+
+bool SessionRewriter::prepared_delete(const std::string& name) const {
+  if (sql_prepared_deletes_.contains(name)) return true;
+  auto it = statements_.find(name);
+  return it != statements_.end() && it->second.effect != nullptr && it->second.effect->delete_tag;
+}
+
 bool SessionRewriter::changes_search_path(const rules::RewriteResult& result, std::string_view sql) const {
   for (const auto& st : result.statements)
     if (st.changes_search_path) return true;

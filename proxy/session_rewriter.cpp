@@ -305,7 +305,8 @@ std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::Re
   // changed in this transaction, or SQL-level prepared DELETEs exist. Even then a string without
   // any of their keywords needs no parse to know it has none.
   if (hint_settings || hints_.changed_in_transaction() || !hints_.effective().empty() ||
-      !sql_prepared_deletes_.empty() || !sql_prepared_hints_.empty()) {
+      !sql_prepared_deletes_.empty() || !sql_prepared_hints_.empty() ||
+      (!statements_.empty() && may_execute(sql))) {
     if (!may_be_session_control(sql)) {
       for (auto& e : effects) e.classified = true;
       return effects;
@@ -350,6 +351,17 @@ void SessionRewriter::refuse(const parser::Error& error, Pending::Kind kind, std
 }
 
 Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
+  // A Query drops the unnamed prepared statement on the server, whatever becomes of it (and we
+  // close its variants, queued before the Query).
+  if (statements_.contains(std::string_view())) forget_statement(std::string(), out);
+  const bool closes = !out.empty();
+  const Verdict verdict = on_query_text(body, out);
+  if (verdict != Verdict::forward || !closes) return verdict;
+  out.send(std::string(body.data() - codec::header_size, body.size() + codec::header_size));
+  return Verdict::replace;
+}
+
+Verdict SessionRewriter::on_query_text(std::string_view body, Outbox& out) {
   codec::Reader reader(body);
   const auto sql = reader.cstring();
   if (!sql || !reader.empty()) {  // the server reports malformed messages itself
@@ -368,13 +380,10 @@ Verdict SessionRewriter::on_query(std::string_view body, Outbox& out) {
   auto effects = effects_of(*result, *sql);
   if (mode_ == Mode::enforce) {
     std::optional<parser::Error> refusal;
+    bool hints_change = false;
     for (const auto& e : effects) {
-      if (e.facts.kind != StatementFacts::Kind::execute) continue;
-      auto it = sql_prepared_hints_.find(e.facts.name);
-      if (it != sql_prepared_hints_.end() && it->second != hints_.key())
-        refusal = proxy_refusal("pgsoftdelete: prepared statement \"" + e.facts.name +
-                                    "\" was prepared under other pgsoftdelete hints; PREPARE it again",
-                                "a simple-protocol");
+      if (e.facts.kind == StatementFacts::Kind::execute && !refusal) refusal = execute_refusal(e.facts.name, hints_change);
+      hints_change = hints_change || e.hint.has_value();
     }
     if (!refusal && may_use_reserved_name(*sql))
       for (const auto& f : statement_facts(*sql))
@@ -477,7 +486,15 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
     return Verdict::forward;
   }
   // Hints changed since the statement was prepared: run the variant for the hints in force now,
-  // preparing it on the server under a name of our own the first time.
+  // preparing it on the server under a name of our own the first time. A statement made by SQL
+  // PREPARE has no text here to prepare again: refused, as its EXECUTE would be.
+  if (prepared.sql_level) {
+    refuse(proxy_refusal("pgsoftdelete: prepared statement \"" + std::string(*name) +
+                             "\" was prepared under other pgsoftdelete hints; PREPARE it again",
+                         "an extended-protocol"),
+           Pending::Kind::parse, refused_statement, out);
+    return Verdict::replace;
+  }
   auto variant = prepared.variants.find(key);
   if (variant == prepared.variants.end()) {
     auto result = rewrite(prepared.sql, "an extended-protocol");
@@ -642,7 +659,7 @@ void SessionRewriter::apply(const Effect& effect, std::string& tag) {
     ddl_in_transaction_ = true;
   }
   if (effect.changes_search_path) note_search_path_change();
-  if (effect.delete_tag || (effect.facts.kind == Facts::execute && sql_prepared_deletes_.contains(effect.facts.name))) {
+  if (effect.delete_tag || (effect.facts.kind == Facts::execute && prepared_delete(effect.facts.name))) {
     if (tag.starts_with("UPDATE ")) tag.replace(0, 6, "DELETE");
   }
   if (effect.hint) hints_.apply(*effect.hint);
@@ -650,6 +667,14 @@ void SessionRewriter::apply(const Effect& effect, std::string& tag) {
   if (effect.facts.kind == Facts::prepare && tag == "PREPARE") {
     if (hints_.effective().empty()) sql_prepared_hints_.erase(effect.facts.name);
     else sql_prepared_hints_[effect.facts.name] = hints_.key();
+  }
+  if (tag == "PREPARE" && (!effect.prepared_delete.empty() || (effect.facts.kind == Facts::prepare && !hints_.effective().empty()))) {
+    // One namespace with the protocol's statements: a Bind to it must know its tag and hints.
+    const std::string& name = effect.prepared_delete.empty() ? effect.facts.name : effect.prepared_delete;
+    auto delete_effect = effect.prepared_delete.empty() ? nullptr : std::make_shared<const Effect>(Effect{.delete_tag = true});
+    statements_[name] = Prepared{.sql = {}, .parameter_types = {}, .hint_free = false, .sql_level = true,
+                                 .rules_version = rules_version(), .hints_key = variant_key(),
+                                 .effect = std::move(delete_effect), .variants = {}};
   }
   if (tag == "COMMIT" || tag == "PREPARE TRANSACTION") {  // also END
     hints_.on_commit();

@@ -115,6 +115,7 @@ class SessionRewriter {
     std::string sql;
     std::vector<std::uint32_t> parameter_types;
     bool hint_free = true;      ///< touches no rule table of rules_version: the same under any hints
+    bool sql_level = false;     ///< made by SQL PREPARE: no text to prepare a variant from
     std::uint64_t rules_version = 0;
     std::string hints_key;      ///< rules version and hints it was prepared under on the server
     EffectPtr effect;
@@ -204,6 +205,7 @@ class SessionRewriter {
 
   // Client messages.
   Verdict on_query(std::string_view body, Outbox& out);
+  Verdict on_query_text(std::string_view body, Outbox& out);
   Verdict on_parse(std::string_view bytes, Outbox& out);
   Verdict on_bind(std::string_view body, Outbox& out);
   Verdict on_close(std::string_view bytes, Outbox& out);
@@ -243,6 +245,11 @@ class SessionRewriter {
   parser::Error proxy_refusal(std::string message, const char* protocol);
   /// The refusal of a prepared statement name reserved for the proxy's variants.
   parser::Error reserved_name_refusal(std::string_view name, const char* protocol);
+  /// Why EXECUTE of `name` (SQL) must be refused: it was prepared, in either protocol, under other
+  /// hints than those in force (or than those an earlier statement of the same string sets).
+  std::optional<parser::Error> execute_refusal(const std::string& name, bool hints_change_before);
+  /// `name` is a prepared statement whose DELETE became an UPDATE (SQL PREPARE or Parse).
+  [[nodiscard]] bool prepared_delete(const std::string& name) const;
   /// Effects of each statement, with facts when the session needs them.
   std::vector<Effect> effects_of(const rules::RewriteResult& result, std::string_view sql);
   /// The one statement's effect of a Parse, or null.

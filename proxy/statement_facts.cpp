@@ -30,6 +30,13 @@ std::vector<StatementFacts> statement_facts(std::string_view sql) {
     } else if (stmt.has_execute_stmt()) {
       f.kind = StatementFacts::Kind::execute;
       f.name = stmt.execute_stmt().name();
+    } else if (stmt.has_explain_stmt() && stmt.explain_stmt().query().has_execute_stmt()) {
+      // EXPLAIN [ANALYZE] EXECUTE runs the statement too.
+      f.kind = StatementFacts::Kind::execute;
+      f.name = stmt.explain_stmt().query().execute_stmt().name();
+    } else if (stmt.has_create_table_as_stmt() && stmt.create_table_as_stmt().query().has_execute_stmt()) {
+      f.kind = StatementFacts::Kind::execute;  // CREATE TABLE … AS EXECUTE
+      f.name = stmt.create_table_as_stmt().query().execute_stmt().name();
     } else if (stmt.has_prepare_stmt()) {
       f.kind = StatementFacts::Kind::prepare;
       f.name = stmt.prepare_stmt().name();
@@ -95,6 +102,12 @@ bool only_sets(std::string_view sql, std::string_view name) {
 bool ascii_unsafe_encoding(std::string_view e) {
   for (std::string_view unsafe : {"SJIS", "SHIFT_JIS_2004", "BIG5", "GBK", "UHC", "GB18030", "JOHAB"})
     if (e == unsafe) return true;
+  return false;
+}
+
+bool may_execute(std::string_view sql) {
+  for (auto at = sql.find_first_of("eE"); at != std::string_view::npos; at = sql.find_first_of("eE", at + 1))
+    if (matches_at(sql, at, "execute")) return true;
   return false;
 }
 

@@ -15,7 +15,7 @@ struct StatementFacts {
     savepoint,       ///< SAVEPOINT name
     release,         ///< RELEASE [SAVEPOINT] name
     rollback_to,     ///< ROLLBACK TO [SAVEPOINT] name
-    execute,         ///< EXECUTE name
+    execute,         ///< EXECUTE name (also inside EXPLAIN and CREATE TABLE AS)
     deallocate,      ///< DEALLOCATE name
     deallocate_all,  ///< DEALLOCATE ALL
     prepare,         ///< PREPARE name AS …
@@ -35,6 +35,9 @@ bool may_change_lexing(std::string_view sql);
 /// Client encodings whose multibyte characters may contain bytes that look like ASCII quotes or
 /// backslashes: the engine, which reads the raw bytes, could misread literals in them.
 bool ascii_unsafe_encoding(std::string_view encoding);
+
+/// True when `sql` may EXECUTE a prepared statement (the word, in any case).
+bool may_execute(std::string_view sql);
 
 /// True when `sql` may hold a statement with facts: a transaction or savepoint command, EXECUTE or
 /// DEALLOCATE. A cheap keyword scan; it may say yes wrongly, never no wrongly.
