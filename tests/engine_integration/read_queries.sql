@@ -162,3 +162,18 @@ SELECT x.id FROM aliens x WHERE x.id IN (SELECT id FROM aliens WHERE id % 2 = 0)
 SELECT count(*) FROM aliens x JOIN aliens y ON y.id = x.id
 SELECT x.id FROM ships x WHERE x.id IN (SELECT id FROM ships WHERE id % 2 = 0)
 SELECT count(*) FROM ships x JOIN ships y ON y.id = x.id
+SELECT * FROM fleet
+SELECT * FROM fleet_a WHERE size > 2
+SELECT * FROM fleet_b
+SELECT f.id, g.name FROM fleet_b1 f JOIN fleet_b2 g USING (size) WHERE f.id < g.id
+SELECT count(*) FROM public.fleet_b2
+SELECT * FROM crew
+SELECT * FROM ONLY crew
+SELECT * FROM crew_officers WHERE stripes > 1
+SELECT c.name, o.stripes FROM crew c JOIN crew_officers o ON o.rank = c.rank
+SELECT * FROM other.ships
+SELECT s.id, o.name FROM ships s JOIN other.ships o USING (id)
+SELECT * FROM public.ships WHERE id IN (SELECT id FROM other.ships)
+SELECT * FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll
+SELECT count(*) FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllxyz
+SELECT count(*) FROM "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll" x WHERE x.id > 3

@@ -29,3 +29,23 @@ INSERT INTO visits SELECT 1 + (g * 17) % 80, 1 + (g * 5) % 12, g % 30 FROM gener
 CREATE INDEX humans_live_name ON humans (name) WHERE NOT is_deleted;
 CREATE INDEX aliens_live_human ON aliens (human_id) WHERE deleted_at IS NULL;
 ANALYZE;
+
+-- Tables as PostgreSQL resolves them: a partitioned rule table (two levels), an inheritance parent
+-- with a rule and its child, a second schema with a plain table named like a rule table of public
+-- (rows marked deleted there are not deleted: no rule), and a rule table with a 63-byte name.
+CREATE TABLE fleet (id int, name text, size int, is_deleted boolean NOT NULL DEFAULT false) PARTITION BY RANGE (id);
+CREATE TABLE fleet_a PARTITION OF fleet FOR VALUES FROM (0) TO (50);
+CREATE TABLE fleet_b PARTITION OF fleet FOR VALUES FROM (50) TO (100) PARTITION BY RANGE (id);
+CREATE TABLE fleet_b1 PARTITION OF fleet_b FOR VALUES FROM (50) TO (75);
+CREATE TABLE fleet_b2 PARTITION OF fleet_b FOR VALUES FROM (75) TO (100);
+INSERT INTO fleet SELECT g, 'fleet' || g, g % 7, g % 3 = 0 FROM generate_series(1, 99) g;
+CREATE TABLE crew (id int, name text, rank int, is_deleted boolean NOT NULL DEFAULT false);
+CREATE TABLE crew_officers (stripes int) INHERITS (crew);
+INSERT INTO crew SELECT g, 'crew' || g, g % 4, g % 4 = 1 FROM generate_series(1, 30) g;
+INSERT INTO crew_officers SELECT g, 'officer' || g, g % 3, g % 3 = 2, g % 5 FROM generate_series(31, 60) g;
+CREATE SCHEMA other;
+CREATE TABLE other.ships (id int PRIMARY KEY, name text, is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO other.ships SELECT g, 'other ship' || g, g % 2 = 0 FROM generate_series(1, 20) g;
+CREATE TABLE lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll (id int, note text, is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll SELECT g, 'long' || g, g % 2 = 1 FROM generate_series(1, 10) g;
+ANALYZE;

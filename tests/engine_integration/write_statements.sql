@@ -21,3 +21,10 @@ DELETE FROM visits v USING humans h WHERE h.id = v.human_id AND h.age > 40
 UPDATE planets p SET name = p.name || '*' FROM aliens a WHERE a.planet_id = p.id AND a.tentacles > 6
 DELETE FROM ships
 DELETE FROM humans
+DELETE FROM fleet_a WHERE size = 1
+DELETE FROM fleet_b2 WHERE id > 90
+UPDATE fleet_b1 SET name = 'renamed' WHERE size > 3
+DELETE FROM crew_officers WHERE stripes = 0
+UPDATE crew SET rank = rank + 1
+DELETE FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllxyz WHERE id < 5
+DELETE FROM other.ships WHERE id < 5
