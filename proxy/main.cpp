@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "server.hpp"
-#include "settings.hpp"
+#include "ops/server.hpp"
+#include "ops/settings.hpp"
 
 namespace {
 

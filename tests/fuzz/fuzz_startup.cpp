@@ -13,7 +13,7 @@
 #include "codec/wire.hpp"
 #include "fuzz_check.hpp"
 #include "rules/load_rules.hpp"
-#include "startup_hints.hpp"
+#include "session/startup_hints.hpp"
 
 namespace {
 

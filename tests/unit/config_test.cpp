@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "config.hpp"
+#include "ops/config.hpp"
 
 using namespace pgsoftdelete::proxy;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "session_hints.hpp"
+#include "session/session_hints.hpp"
 
 using namespace pgsoftdelete::proxy;
 using pgsoftdelete::rules::HintKind;

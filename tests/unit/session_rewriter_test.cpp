@@ -11,7 +11,7 @@
 #include "codec/messages.hpp"
 #include "codec/protocol.hpp"
 #include "rules/load_rules.hpp"
-#include "session_rewriter.hpp"
+#include "session/session_rewriter.hpp"
 
 using namespace pgsoftdelete;
 using namespace pgsoftdelete::proxy;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "codec/startup.hpp"
-#include "startup_hints.hpp"
+#include "session/startup_hints.hpp"
 
 using namespace pgsoftdelete;
 using namespace pgsoftdelete::proxy;

@@ -18,14 +18,14 @@
 #include "catalog/catalog_query.hpp"
 #include "catalog/catalog_store.hpp"
 #include "codec/messages.hpp"
-#include "config.hpp"
-#include "message_pump.hpp"
-#include "metrics.hpp"
-#include "runtime.hpp"
+#include "ops/config.hpp"
+#include "net/message_pump.hpp"
+#include "ops/metrics.hpp"
+#include "ops/runtime.hpp"
 #include "parser/error.hpp"
 #include "rules/engine.hpp"
-#include "session_hints.hpp"
-#include "statement_facts.hpp"
+#include "session/session_hints.hpp"
+#include "session/statement_facts.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "asio.hpp"
+#include "net/asio.hpp"
 #include "codec/frame.hpp"
-#include "serial_writer.hpp"
+#include "net/serial_writer.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -1,5 +1,5 @@
 // The read-frame-write loop of one session direction; see message_pump.hpp.
-#include "message_pump.hpp"
+#include "net/message_pump.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,5 +1,5 @@
 // Hints from the startup packet; see startup_hints.hpp.
-#include "startup_hints.hpp"
+#include "session/startup_hints.hpp"
 
 #include <fmt/format.h>
 

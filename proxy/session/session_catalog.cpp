@@ -8,7 +8,7 @@
 
 #include "codec/protocol.hpp"
 #include "codec/wire.hpp"
-#include "session_rewriter.hpp"
+#include "session/session_rewriter.hpp"
 
 namespace pgsoftdelete::proxy {
 

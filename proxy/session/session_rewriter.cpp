@@ -1,5 +1,5 @@
 // Soft delete in one session; see session_rewriter.hpp.
-#include "session_rewriter.hpp"
+#include "session/session_rewriter.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <vector>
 
-#include "asio.hpp"
-#include "transport.hpp"
+#include "net/asio.hpp"
+#include "net/transport.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -1,5 +1,5 @@
 // Startup phase and working phase of one client session; see session.hpp.
-#include "session.hpp"
+#include "session/session.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -11,10 +11,10 @@
 #include "codec/auth.hpp"
 #include "codec/protocol.hpp"
 #include "codec/wire.hpp"
-#include "run_both.hpp"
-#include "session_handlers.hpp"
-#include "session_rewriter.hpp"
-#include "startup_hints.hpp"
+#include "net/run_both.hpp"
+#include "session/session_handlers.hpp"
+#include "session/session_rewriter.hpp"
+#include "session/startup_hints.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -1,5 +1,5 @@
 // Loading every setting at once; see settings.hpp.
-#include "settings.hpp"
+#include "ops/settings.hpp"
 
 #include <fmt/format.h>
 

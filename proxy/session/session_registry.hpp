@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "asio.hpp"
-#include "metrics.hpp"
+#include "net/asio.hpp"
+#include "ops/metrics.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "codec/protocol.hpp"
-#include "message_pump.hpp"
+#include "net/message_pump.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -1,5 +1,5 @@
 // Session hints with transaction semantics; see session_hints.hpp.
-#include "session_hints.hpp"
+#include "session/session_hints.hpp"
 
 #include <algorithm>
 

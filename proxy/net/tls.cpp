@@ -1,5 +1,5 @@
 // TLS contexts; see tls.hpp.
-#include "tls.hpp"
+#include "net/tls.hpp"
 
 #include <openssl/ssl.h>
 

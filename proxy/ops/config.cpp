@@ -1,5 +1,5 @@
 // Loading and checking the configuration; see config.hpp.
-#include "config.hpp"
+#include "ops/config.hpp"
 
 #include "codec/scram.hpp"
 

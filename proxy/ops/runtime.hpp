@@ -8,7 +8,7 @@
 #include <memory>
 #include <mutex>
 
-#include "config.hpp"
+#include "ops/config.hpp"
 #include "rules/engine.hpp"
 
 namespace pgsoftdelete::proxy {

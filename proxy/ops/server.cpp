@@ -1,5 +1,5 @@
 // Listening, I/O threads, reload and shutdown; see server.hpp.
-#include "server.hpp"
+#include "ops/server.hpp"
 
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <thread>
 
-#include "session.hpp"
+#include "session/session.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -9,13 +9,13 @@
 #include <string>
 
 #include "codec/scram.hpp"
-#include "config.hpp"
-#include "metrics.hpp"
+#include "ops/config.hpp"
+#include "ops/metrics.hpp"
 #include "rules/engine.hpp"
-#include "runtime.hpp"
-#include "serial_writer.hpp"
-#include "session_registry.hpp"
-#include "transport.hpp"
+#include "ops/runtime.hpp"
+#include "net/serial_writer.hpp"
+#include "session/session_registry.hpp"
+#include "net/transport.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -6,7 +6,7 @@
 #include <boost/asio/ssl.hpp>
 #include <memory>
 
-#include "asio.hpp"
+#include "net/asio.hpp"
 
 namespace pgsoftdelete::proxy {
 

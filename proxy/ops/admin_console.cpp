@@ -1,5 +1,5 @@
 // The admin console; see admin_console.hpp.
-#include "admin_console.hpp"
+#include "ops/admin_console.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>

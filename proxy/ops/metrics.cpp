@@ -1,5 +1,5 @@
 // Metrics helpers; see metrics.hpp.
-#include "metrics.hpp"
+#include "ops/metrics.hpp"
 
 namespace pgsoftdelete::proxy {
 

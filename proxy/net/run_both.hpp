@@ -6,7 +6,7 @@
 #include <functional>
 #include <memory>
 
-#include "asio.hpp"
+#include "net/asio.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "config.hpp"
-#include "runtime.hpp"
-#include "tls.hpp"
+#include "ops/config.hpp"
+#include "ops/runtime.hpp"
+#include "net/tls.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "config.hpp"
-#include "transport.hpp"
+#include "ops/config.hpp"
+#include "net/transport.hpp"
 
 namespace pgsoftdelete::proxy {
 

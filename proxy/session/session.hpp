@@ -9,20 +9,20 @@
 #include <optional>
 #include <string>
 
-#include "asio.hpp"
+#include "net/asio.hpp"
 #include "codec/messages.hpp"
 #include "codec/startup.hpp"
-#include "config.hpp"
-#include "admin_console.hpp"
+#include "ops/config.hpp"
+#include "ops/admin_console.hpp"
 #include "catalog/catalog_store.hpp"
-#include "message_pump.hpp"
-#include "metrics.hpp"
+#include "net/message_pump.hpp"
+#include "ops/metrics.hpp"
 #include "rules/hints.hpp"
-#include "runtime.hpp"
-#include "serial_writer.hpp"
-#include "session_registry.hpp"
-#include "tls.hpp"
-#include "transport.hpp"
+#include "ops/runtime.hpp"
+#include "net/serial_writer.hpp"
+#include "session/session_registry.hpp"
+#include "net/tls.hpp"
+#include "net/transport.hpp"
 
 namespace pgsoftdelete::proxy {
 

@@ -1,5 +1,5 @@
 // Statement facts from the parse tree; see statement_facts.hpp.
-#include "statement_facts.hpp"
+#include "session/statement_facts.hpp"
 
 #include "parser/parse.hpp"
 

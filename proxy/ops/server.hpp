@@ -9,14 +9,14 @@
 
 #include <mutex>
 
-#include "admin_console.hpp"
-#include "asio.hpp"
-#include "metrics.hpp"
-#include "config.hpp"
+#include "ops/admin_console.hpp"
+#include "net/asio.hpp"
+#include "ops/metrics.hpp"
+#include "ops/config.hpp"
 #include "catalog/catalog_store.hpp"
-#include "session.hpp"
-#include "session_registry.hpp"
-#include "settings.hpp"
+#include "session/session.hpp"
+#include "session/session_registry.hpp"
+#include "ops/settings.hpp"
 
 namespace pgsoftdelete::proxy {
 
