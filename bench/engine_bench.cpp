@@ -10,6 +10,7 @@
 #include "parser/parse.hpp"
 #include "rules/engine.hpp"
 #include "rules/load_rules.hpp"
+#include "rules/resolved_rules.hpp"
 
 namespace {
 
@@ -77,6 +78,61 @@ void BM_CacheHitThreeJoinsOtherLiterals(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CacheHitThreeJoinsOtherLiterals);
+
+// The same with the catalog of a database of 2000 tables (the rule tables among them, each with
+// four partitions, and a foreign key into each), as a session of the proxy resolves statements.
+const rules::ResolvedRules& bench_catalog() {
+  static const rules::ResolvedRules resolved = [] {
+    rules::Catalog c;
+    std::uint32_t oid = 16384;
+    for (const char* name : {"humans", "aliens", "ships", "planets", "visits", "pgbench_accounts"}) {
+      const std::uint32_t parent = oid++;
+      c.relations.push_back({parent, "public", name, 'p', {}});
+      for (int p = 0; p < 4; ++p) c.relations.push_back({oid++, "public", std::string(name) + "_p" + std::to_string(p), 'r', {parent}});
+      c.foreign_keys.push_back({std::string(name) + "_fk", parent, 16384, 'c', 'a', {"id"}});
+    }
+    while (c.relations.size() < 2000) c.relations.push_back({oid, "public", "table_" + std::to_string(oid), 'r', {}}), ++oid;
+    return rules::ResolvedRules(bench_rules(), std::make_shared<const rules::Catalog>(std::move(c)));
+  }();
+  return resolved;
+}
+
+const rules::SearchPath bench_path{.known = true, .schemas = {"pg_catalog", "public"}};
+
+void BM_FastPathNoRuleTableWithCatalog(benchmark::State& state) {
+  rules::Engine engine(bench_rules());
+  rules::Hints hints;
+  const rules::Scope scope{.resolved = &bench_catalog(), .search_path = &bench_path};
+  for (auto _ : state) {
+    auto r = engine.rewrite(pgbench_select, hints, "app", scope);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_FastPathNoRuleTableWithCatalog);
+
+void BM_CacheHitThreeJoinsWithCatalog(benchmark::State& state) {
+  rules::Engine engine(bench_rules());
+  std::vector<std::string> variants;
+  for (int i = 0; i < 512; ++i) variants.push_back(three_join(i));
+  rules::Hints hints;
+  const rules::Scope scope{.resolved = &bench_catalog(), .search_path = &bench_path};
+  (void)engine.rewrite(variants[0], hints, "app", scope);
+  std::size_t i = 1;
+  for (auto _ : state) {
+    auto r = engine.rewrite(variants[i++ % variants.size()], hints, "app", scope);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_CacheHitThreeJoinsWithCatalog);
+
+void BM_ResolveCatalogOf2000Tables(benchmark::State& state) {
+  const auto& base = bench_catalog();
+  for (auto _ : state) {
+    rules::ResolvedRules r(bench_rules(), base.catalog_ptr());
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ResolveCatalogOf2000Tables);
 
 void BM_ReferenceParseProtobufThreeJoins(benchmark::State& state) {
   const std::string sql = three_join(1);

@@ -114,6 +114,24 @@ void Walker::on_merge(NodeId m) {
                                   " is rejected by the rules file policy",
                               rv.location);
   }
+  // WHEN MATCHED THEN DELETE / UPDATE fire the foreign-key actions of the target like DELETE and UPDATE.
+  if (res.relation != nullptr && (res.rule == nullptr || hard_delete(*res.rule, rv))) {
+    NodeId clauses = t_.get(m, "mergeWhenClauses");
+    for (NodeId c = clauses ? t_.node(clauses).first : 0; c != 0 && !error; c = t_.node(c).next) {
+      NodeId clause = t_.get(c, "MergeWhenClause");
+      const std::string command = t_.string(clause, "commandType");
+      if (command == "CMD_DELETE") {
+        refuse_hazard(resolved_->delete_hazard(res.relation->oid), "DELETE", rv);
+      } else if (command == "CMD_UPDATE") {
+        std::vector<std::string> columns;
+        NodeId targets = t_.get(clause, "targetList");
+        for (NodeId t = targets ? t_.node(targets).first : 0; t != 0; t = t_.node(t).next)
+          columns.push_back(t_.string(t_.get(t, "ResTarget"), "name"));
+        refuse_hazard(resolved_->update_hazard(res.relation->oid, columns), "UPDATE", rv);
+      }
+    }
+    if (error) return;
+  }
   children(m, types_.merge_stmt, {"relation", "withClause"});
 }
 

@@ -55,9 +55,14 @@ void SessionRewriter::update_scope() {
   catalog_generation_ = generation;
 }
 
-rules::Scope SessionRewriter::scope() const {
-  return rules::Scope{.resolved = resolved_.get(),
-                      .search_path = search_path_.known && !path_stale_ ? &search_path_ : nullptr};
+rules::Scope SessionRewriter::scope() {
+  const rules::SearchPath* path = search_path_.known && !path_stale_ ? &search_path_ : nullptr;
+  if (resolved_ != nullptr || catalog_.database == nullptr || engine_ == nullptr) return {resolved_.get(), path};
+  // No catalog (it could not be read): an empty one, so that every table name is unknown and the
+  // statements naming one are refused rather than guessed.
+  if (blind_ == nullptr || blind_->rules_ptr() != engine_->rules_ptr())
+    blind_ = std::make_shared<const rules::ResolvedRules>(engine_->rules_ptr(), std::make_shared<const rules::Catalog>());
+  return {blind_.get(), path};
 }
 
 bool SessionRewriter::executing_pending() const {
@@ -223,11 +228,12 @@ void SessionRewriter::note_search_path_change() {
 std::optional<parser::Error> SessionRewriter::catalog_refusal(const rules::RewriteResult& result,
                                                               const char* protocol) {
   if (catalog_.database == nullptr || resolved_ != nullptr || mode_ == Mode::observe) return std::nullopt;
-  if (result.unchanged && result.statements.empty()) return std::nullopt;  // touches no rule table
+  // Any table might be a partition or child of a rule table: refuse what names one or is rewritten.
+  if (result.unchanged && !result.unknown_relation) return std::nullopt;
   return proxy_refusal("pgsoftdelete: the catalog of this database could not be read (" +
                            (catalog_error_.empty() ? std::string("not read yet") : catalog_error_) +
-                           "), so partitions, children and foreign keys of soft-delete tables are unknown; "
-                           "statements on soft-delete tables are refused until it can be read",
+                           "), so any table may be a partition or child of a soft-delete table; statements "
+                           "naming tables are refused until it can be read",
                        protocol);
 }
 

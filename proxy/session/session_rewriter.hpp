@@ -182,7 +182,7 @@ class SessionRewriter {
   /// Takes the database's newest catalog, resolved against the current rules.
   void update_scope();
   /// The scope for the engine now.
-  [[nodiscard]] rules::Scope scope() const;
+  [[nodiscard]] rules::Scope scope();
   /// Sends the proxy's query (through `out`, or straight upstream at login when out is null).
   bool start_fetch(CatalogRequest request, Outbox* out);
   Verdict defer(Outbox& out);
@@ -327,6 +327,7 @@ class SessionRewriter {
   // The catalog of the session's database, and the session's search_path.
   CatalogAccess catalog_;
   std::shared_ptr<const rules::ResolvedRules> resolved_;
+  std::shared_ptr<const rules::ResolvedRules> blind_;  // an empty catalog, while none could be read
   std::uint64_t catalog_generation_ = 0;
   rules::SearchPath search_path_;
   bool path_stale_ = true;             // read current_schemas(true) before it is needed

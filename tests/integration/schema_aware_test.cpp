@@ -277,3 +277,24 @@ TEST_CASE("built-in functions that read a table by name or run SQL text") {
   CHECK(c.exec("SELECT database_to_xml(true, false, '')").sqlstate() == "0A000");
   CHECK(c.exec("SELECT query_to_xml('select 1 as one', true, false, '')").ok());
 }
+
+TEST_CASE("when the catalog cannot be read, statements on rule tables are refused, others run") {
+  cluster().sql(schema_sql);
+  cluster().sql("DROP ROLE IF EXISTS blind; CREATE ROLE blind LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO blind;"
+                "REVOKE SELECT ON pg_catalog.pg_inherits FROM PUBLIC;");
+  struct Regrant {
+    ~Regrant() { cluster().sql("GRANT SELECT ON pg_catalog.pg_inherits TO PUBLIC"); }
+  } regrant;
+  ProxyProcess own({"--upstream", cluster().endpoint(), "--rules", rules_file("").string()});  // nothing cached yet
+  Conn c(own.conninfo("blind"));
+  REQUIRE_MESSAGE(c.ok(), c.error());
+  auto r = c.exec("SELECT name FROM ph_1");
+  CHECK(r.sqlstate() == "0A000");
+  CHECK(r.error().find("catalog") != std::string::npos);
+  CHECK(r.error().find("permission denied") != std::string::npos);
+  // Any table might be a partition of a rule table: named tables are refused, the rest runs.
+  CHECK(c.exec("SELECT name FROM worlds WHERE id = 1").sqlstate() == "0A000");
+  CHECK(c.exec("SELECT 1 + 1").value() == "2");
+  CHECK(c.exec("SELECT count(*) > 0 FROM pg_catalog.pg_class").value() == "t");
+  CHECK(own.log().find("could not read the catalog") != std::string::npos);
+}
