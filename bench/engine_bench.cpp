@@ -82,7 +82,7 @@ BENCHMARK(BM_CacheHitThreeJoinsOtherLiterals);
 // The same with the catalog of a database of 2000 tables (the rule tables among them, each with
 // four partitions, and a foreign key into each), as a session of the proxy resolves statements.
 const rules::ResolvedRules& bench_catalog() {
-  static const rules::ResolvedRules resolved = [] {
+  static const auto resolved = [] {
     rules::Catalog c;
     std::uint32_t oid = 16384;
     for (const char* name : {"humans", "aliens", "ships", "planets", "visits", "pgbench_accounts"}) {
@@ -92,9 +92,9 @@ const rules::ResolvedRules& bench_catalog() {
       c.foreign_keys.push_back({std::string(name) + "_fk", parent, 16384, 'c', 'a', {"id"}});
     }
     while (c.relations.size() < 2000) c.relations.push_back({oid, "public", "table_" + std::to_string(oid), 'r', {}}), ++oid;
-    return rules::ResolvedRules(bench_rules(), std::make_shared<const rules::Catalog>(std::move(c)));
+    return std::make_unique<const rules::ResolvedRules>(bench_rules(), std::make_shared<const rules::Catalog>(std::move(c)));
   }();
-  return resolved;
+  return *resolved;
 }
 
 const rules::SearchPath bench_path{.known = true, .schemas = {"pg_catalog", "public"}};
@@ -124,6 +124,20 @@ void BM_CacheHitThreeJoinsWithCatalog(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CacheHitThreeJoinsWithCatalog);
+
+// A deep and wide hierarchy: 20000 partitions under one rule table, keys into a tenth of them.
+void BM_ResolveCatalogOf20000Partitions(benchmark::State& state) {
+  rules::Catalog c;
+  c.relations.push_back({1, "public", "humans", 'p', {}});
+  for (std::uint32_t i = 0; i < 20000; ++i) c.relations.push_back({i + 2, "public", "humans_" + std::to_string(i), 'r', {1}});
+  for (std::uint32_t i = 0; i < 2000; ++i) c.foreign_keys.push_back({"k" + std::to_string(i), 1, i * 10 + 2, 'c', 'c', {"id"}});
+  const auto catalog = std::make_shared<const rules::Catalog>(std::move(c));
+  for (auto _ : state) {
+    rules::ResolvedRules r(bench_rules(), catalog);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ResolveCatalogOf20000Partitions)->Unit(benchmark::kMillisecond);
 
 void BM_ResolveCatalogOf2000Tables(benchmark::State& state) {
   const auto& base = bench_catalog();

@@ -33,7 +33,7 @@ std::expected<RewriteResult, parser::Error> Engine::rewrite(std::string_view sql
   if (lexed.cacheable() && options_.cache_capacity > 0 && sql.size() <= options_.cache_max_sql) {
     std::string scope_key;
     if (resolved != nullptr) {
-      scope_key = std::to_string(resolved->generation());
+      scope_key = std::to_string(resolved->fingerprint());
       if (resolved->search_path_matters()) scope_key += path.key();
     }
     key = cache_key(lexed, sql, *rules_, session_hints, user, scope_key);

@@ -32,10 +32,25 @@ ResolvedRules::ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_p
     : rules_(std::move(rules)), catalog_(std::move(catalog)), generation_(next_generation.fetch_add(1)) {
   const auto& rels = catalog_->relations;
   const std::size_t n = rels.size();
+  {
+    std::string text;  // every field that decides anything, then hashed once
+    for (const auto& r : rels) {
+      text += std::to_string(r.oid) + '\x1f' + r.schema + '\x1f' + r.name + '\x1f' + r.kind;
+      for (auto p : r.parents) text += '\x1f' + std::to_string(p);
+      text += '\x1e';
+    }
+    for (const auto& k : catalog_->foreign_keys) {
+      text += k.name + '\x1f' + std::to_string(k.referencing) + '\x1f' + std::to_string(k.referenced) + '\x1f' +
+              k.on_delete + k.on_update;
+      for (const auto& c : k.referenced_columns) text += '\x1f' + c;
+      text += '\x1e';
+    }
+    fingerprint_ = std::hash<std::string>{}(text) ^ (rules_->version() * 0x9E3779B97F4A7C15ull);
+  }
   for (std::size_t i = 0; i < n; ++i) {
     by_oid_.emplace(rels[i].oid, i);
     by_name_[rels[i].name].push_back(i);
-    all_names_.insert(rels[i].name);
+    names_.add(rels[i].name, known_flag);
   }
   children_.resize(n);
   for (std::size_t i = 0; i < n; ++i)
@@ -76,23 +91,22 @@ ResolvedRules::ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_p
 
   const auto& keys = catalog_->foreign_keys;
   for (std::size_t k = 0; k < keys.size(); ++k) keys_by_referenced_.emplace(keys[k].referenced, k);
-  delete_hazard_.resize(n);
-  truncate_hazard_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    delete_hazard_[i] = follow_keys(rels[i].oid, false);
-    truncate_hazard_[i] = follow_keys(rels[i].oid, true);
-  }
+  stamp_.assign(n, 0);
+  delete_hazard_ = propagate_hazards(false);
+  truncate_hazard_ = propagate_hazards(true);
 
   // Names the fast path must not let through: rule tables under other names, their ancestors,
   // tables whose foreign-key actions reach them.
   for (std::size_t i = 0; i < n; ++i) {
-    if (rule_[i] != nullptr || rule_descendant_[i] != nullptr || delete_hazard_[i] || truncate_hazard_[i])
-      related_names_.insert(rels[i].name);
+    // Views too: DELETE / UPDATE / MERGE through one is refused, and must be parsed to be.
+    if (rule_[i] != nullptr || rule_descendant_[i] != nullptr || delete_hazard_[i] || truncate_hazard_[i] ||
+        rels[i].kind == 'v')
+      names_.add(rels[i].name, related_flag);
   }
   for (const auto& key : keys) {
     auto it = by_oid_.find(key.referencing);
     if (it != by_oid_.end() && rule_[it->second] != nullptr && acts(key.on_update))
-      if (auto r = by_oid_.find(key.referenced); r != by_oid_.end()) related_names_.insert(rels[r->second].name);
+      if (auto r = by_oid_.find(key.referenced); r != by_oid_.end()) names_.add(rels[r->second].name, related_flag);
   }
   // A name whose relations differ in rule (one schema's is a rule table, another's not).
   for (const auto& [name, list] : by_name_) {
@@ -141,43 +155,57 @@ std::vector<std::size_t> ResolvedRules::with_descendants(std::uint32_t oid) cons
   std::vector<std::size_t> out;
   auto it = by_oid_.find(oid);
   if (it == by_oid_.end()) return out;
+  // A child of two parents (multiple inheritance) is reached twice: a stamp per walk skips it.
+  const std::uint32_t walk = ++walk_;
   out.push_back(it->second);
+  stamp_[it->second] = walk;
   for (std::size_t k = 0; k < out.size(); ++k)
     for (auto c : children_[out[k]])
-      if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+      if (stamp_[c] != walk) {
+        stamp_[c] = walk;
+        out.push_back(c);
+      }
   return out;
 }
 
-// Deleting rows of a table fires the ON DELETE actions of the keys that reference it (or its
-// partitions and children, whose rows go with it); a CASCADE deletes rows of the referencing table,
-// whose own referencing keys fire in turn. TRUNCATE … CASCADE empties every referencing table,
-// whatever the action.
-ForeignKeyHazard ResolvedRules::follow_keys(std::uint32_t oid, bool truncate) const {
+// Which relations' deletion reaches a rule table, found backwards from the rule tables in one pass:
+// a key whose action deletes or changes rows of a rule table makes its referenced relation
+// dangerous; a relation is dangerous when a descendant is (its rows go with the parent's); a
+// CASCADE key whose referencing relation is dangerous makes its referenced relation dangerous
+// (deleting there deletes there). For TRUNCATE … CASCADE every key counts, whatever its action.
+// Each relation carries the key that touches the rule table, for the message. Linear in relations
+// and keys, whatever the depth of partitioning.
+std::vector<ForeignKeyHazard> ResolvedRules::propagate_hazards(bool truncate) const {
+  const auto& rels = catalog_->relations;
   const auto& keys = catalog_->foreign_keys;
-  std::vector<std::size_t> reached = with_descendants(oid);
-  if (reached.empty()) return {};
-  // Rows of the table being deleted itself (a self-reference) go as the statement asked.
-  const TableRule* own = rule_[reached.front()];
-  std::vector<bool> seen(catalog_->relations.size(), false);
-  for (auto i : reached) seen[i] = true;
-  for (std::size_t k = 0; k < reached.size(); ++k) {
-    const auto range = keys_by_referenced_.equal_range(catalog_->relations[reached[k]].oid);
+  std::vector<ForeignKeyHazard> hazard(rels.size());
+  std::unordered_multimap<std::uint32_t, std::size_t> keys_by_referencing;
+  for (std::size_t k = 0; k < keys.size(); ++k) keys_by_referencing.emplace(keys[k].referencing, k);
+  std::vector<std::size_t> work;
+  auto mark = [&](std::size_t i, ForeignKeyHazard h) {
+    if (hazard[i]) return;
+    hazard[i] = h;
+    work.push_back(i);
+  };
+  for (const auto& key : keys) {
+    auto ref = by_oid_.find(key.referencing);
+    auto target = by_oid_.find(key.referenced);
+    if (ref == by_oid_.end() || target == by_oid_.end() || rule_[ref->second] == nullptr) continue;
+    if (truncate || acts(key.on_delete)) mark(target->second, ForeignKeyHazard{&key, &rels[ref->second]});
+  }
+  while (!work.empty()) {
+    const std::size_t i = work.back();
+    work.pop_back();
+    for (auto parent : rels[i].parents)
+      if (auto p = by_oid_.find(parent); p != by_oid_.end()) mark(p->second, hazard[i]);
+    const auto range = keys_by_referencing.equal_range(rels[i].oid);
     for (auto e = range.first; e != range.second; ++e) {
       const CatalogForeignKey& key = keys[e->second];
-      if (!truncate && !acts(key.on_delete)) continue;
-      auto ref = by_oid_.find(key.referencing);
-      if (ref == by_oid_.end()) continue;
-      if (rule_[ref->second] != nullptr && rule_[ref->second] != own)
-        return ForeignKeyHazard{&key, &catalog_->relations[ref->second]};
-      if (!truncate && key.on_delete != 'c') continue;  // SET NULL / DEFAULT change rows, delete none
-      for (auto d : with_descendants(key.referencing))
-        if (!seen[d]) {
-          seen[d] = true;
-          reached.push_back(d);
-        }
+      if (!truncate && key.on_delete != 'c') continue;  // SET NULL / DEFAULT delete nothing further
+      if (auto target = by_oid_.find(key.referenced); target != by_oid_.end()) mark(target->second, hazard[i]);
     }
   }
-  return {};
+  return hazard;
 }
 
 ForeignKeyHazard ResolvedRules::delete_hazard(std::uint32_t oid) const {
@@ -192,6 +220,7 @@ ForeignKeyHazard ResolvedRules::truncate_hazard(std::uint32_t oid) const {
 
 ForeignKeyHazard ResolvedRules::update_hazard(std::uint32_t oid, const std::vector<std::string>& columns) const {
   const auto& keys = catalog_->foreign_keys;
+  std::lock_guard lock(walk_mutex_);  // with_descendants marks shared state
   for (auto i : with_descendants(oid)) {
     const auto range = keys_by_referenced_.equal_range(catalog_->relations[i].oid);
     for (auto e = range.first; e != range.second; ++e) {

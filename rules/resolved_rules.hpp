@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,15 +47,29 @@ class ResolvedRules {
   const std::shared_ptr<const Catalog>& catalog_ptr() const { return catalog_; }
   /// A number unique to this instance (process-wide), part of rewrite-cache keys.
   std::uint64_t generation() const { return generation_; }
+  /// A hash of the catalog's content: equal for two reads of an unchanged catalog (rewrites cached
+  /// and statements prepared under one stay good under the other).
+  std::uint64_t fingerprint() const { return fingerprint_; }
 
   /// The relation `schema.name` (schema empty: looked up through `path`) and the rule in force for it.
   Resolution resolve(std::string_view schema, std::string_view name, const SearchPath& path) const;
   /// True when some relation called `name` matters to soft delete beyond the rules' own names: a
   /// partition or child of a rule table, an ancestor of one, a table whose foreign-key actions reach
   /// one. The fast path must parse statements naming it.
-  bool names_related(std::string_view name) const { return related_names_.contains(name); }
+  bool names_related(std::string_view name) const {
+    return names_.may_have(name, related_flag) && (names_.flags(name) & (1u << related_flag));
+  }
   /// True when some relation of the catalog is called `name` (any schema).
-  bool knows_relation(std::string_view name) const { return all_names_.contains(name); }
+  bool knows_relation(std::string_view name) const {
+    return names_.may_have(name, known_flag) && (names_.flags(name) & (1u << known_flag));
+  }
+  /// Both at once, for a name where a table name stands: {related, known}.
+  std::pair<bool, bool> relation_name(std::string_view name) const {
+    if (!names_.may_have(name, known_flag)) return {false, false};  // every related name is known
+    const unsigned f = names_.flags(name);
+    return {(f & (1u << related_flag)) != 0, (f & (1u << known_flag)) != 0};
+  }
+  static constexpr unsigned related_flag = 0, known_flag = 1;
   /// True when the same name means a rule table in one schema and another table (or another rule)
   /// in another: only then does the search_path decide anything.
   bool search_path_matters() const { return path_matters_; }
@@ -84,11 +99,12 @@ class ResolvedRules {
   std::size_t index_of(const CatalogRelation& r) const { return static_cast<std::size_t>(&r - catalog_->relations.data()); }
   /// `oid` and every relation below it (partitions, children), recursively.
   std::vector<std::size_t> with_descendants(std::uint32_t oid) const;
-  ForeignKeyHazard follow_keys(std::uint32_t oid, bool truncate) const;
+  std::vector<ForeignKeyHazard> propagate_hazards(bool truncate) const;
 
   std::shared_ptr<const RuleSet> rules_;
   std::shared_ptr<const Catalog> catalog_;
   std::uint64_t generation_;
+  std::uint64_t fingerprint_ = 0;
   std::unordered_map<std::uint32_t, std::size_t> by_oid_;
   NameIndex by_name_;                                  // relations by name, any schema
   std::vector<const TableRule*> rule_;                 // per relation: the rule in force
@@ -96,9 +112,12 @@ class ResolvedRules {
   std::vector<std::vector<std::size_t>> children_;     // per relation: its direct partitions/children
   std::unordered_multimap<std::uint32_t, std::size_t> keys_by_referenced_;  // oid -> foreign_keys index
   std::vector<ForeignKeyHazard> delete_hazard_, truncate_hazard_;  // per relation
-  NameSet related_names_;
-  NameSet all_names_;
+  NameFlags names_;
   bool path_matters_ = false;
+  // with_descendants' marks, for update_hazard, which statements call on a shared instance: guarded.
+  mutable std::vector<std::uint32_t> stamp_;
+  mutable std::uint32_t walk_ = 0;
+  mutable std::mutex walk_mutex_;
 };
 
 }  // namespace pgsoftdelete::rules

@@ -50,8 +50,9 @@ bool is_catalog_change(std::string_view stmt_type) {
 /// RESET ALL, DISCARD, SET ROLE (for $user) and DO blocks (their code may do anything).
 bool may_change_search_path(std::string_view stmt_type, std::string_view text) {
   if (stmt_type == "DoStmt" || stmt_type == "DiscardStmt") return true;
-  for (std::size_t i = 0; i + 11 <= text.size(); ++i)
-    if (starts_with_folded(text.substr(i), "search_path")) return true;
+  for (std::size_t i = 0; i + 10 <= text.size(); ++i)  // set_config's name may be built, not written
+    if (starts_with_folded(text.substr(i), "search_path") || starts_with_folded(text.substr(i), "set_config"))
+      return true;
   if (stmt_type == "VariableSetStmt")
     for (std::size_t i = 0; i + 4 <= text.size(); ++i)
       if (starts_with_folded(text.substr(i), "role") || starts_with_folded(text.substr(i), "all") ||
@@ -69,6 +70,7 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
   RewritePlan plan;
   Hints running = session_hints;  // the session's hints as this string's own SETs change them
   SearchPath running_path = path;  // unknown after a statement that may change it
+  bool catalog_changed = false;    // DDL earlier in the string: the catalog we resolve with is old
   std::size_t tok = 0;  // first token not yet attributed to a statement
   NodeId stmts = tree.get(tree.root(), "stmts");
   for (NodeId raw = stmts ? tree.node(stmts).first : 0; raw != 0; raw = tree.node(raw).next) {
@@ -108,6 +110,14 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
       apply_setting(running, **setting);
       hints = running;  // hints.merge above only added the statement's own comment hints
     }
+    // After DDL in the same string the catalog is not what the server will see: a statement that
+    // reads or writes rows is refused rather than resolved against the old one.
+    if (catalog_changed && resolved != nullptr && is_strict(stmt_type))
+      return std::unexpected(parser::not_supported(
+          "pgsoftdelete: a statement that reads or writes rows after DDL in the same query string; send the DDL "
+          "as a query of its own, so that the proxy reads the catalog it makes"));
+    // A transaction end or rollback may take back a search_path set earlier in the transaction.
+    if (stmt_type == "TransactionStmt") running_path = SearchPath{};
     Walker walker(sql, tree, tokens, rules, hints, user, is_strict(stmt_type), resolved, running_path);
     if (stmt_type == "DeleteStmt") walker.top_delete = tree.get(stmt, "DeleteStmt");
     NodeId prepare = tree.get(stmt, "PrepareStmt");
@@ -116,6 +126,7 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
     if (walker.error) return std::unexpected(*walker.error);
     plan.unknown_relation = plan.unknown_relation || walker.unknown_relation;
     info.changes_catalog = is_catalog_change(stmt_type);
+    catalog_changed = catalog_changed || info.changes_catalog;
     const std::size_t text_end = std::min(end, sql.size());
     const std::size_t text_begin = std::min(static_cast<std::size_t>(location), text_end);
     info.changes_search_path = may_change_search_path(stmt_type, sql.substr(text_begin, text_end - text_begin));

@@ -35,6 +35,7 @@ TreeSchema::TreeSchema() {
   types_.alter_object_schema_stmt = pg_query::AlterObjectSchemaStmt::descriptor();
   types_.drop_stmt = pg_query::DropStmt::descriptor();
   types_.func_call = pg_query::FuncCall::descriptor();
+  types_.drop_owned_stmt = pg_query::DropOwnedStmt::descriptor();
   const pb::Descriptor* node = pg_query::Node::descriptor();
   for (int i = 0; i < node->field_count(); ++i) {
     const auto* f = node->field(i);

@@ -39,6 +39,7 @@ class TreeSchema {
     const google::protobuf::Descriptor* alter_object_schema_stmt;
     const google::protobuf::Descriptor* drop_stmt;
     const google::protobuf::Descriptor* func_call;
+    const google::protobuf::Descriptor* drop_owned_stmt;
   };
   const Types& types() const { return types_; }
 

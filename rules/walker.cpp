@@ -102,6 +102,11 @@ void Walker::visit(NodeId obj, const pb::Descriptor* type, Parent parent) {
   if (type == types_.alter_table_stmt) return on_alter_table(obj);
   if (type == types_.alter_object_schema_stmt) return on_alter_schema(obj);
   if (type == types_.drop_stmt) return on_drop(obj);
+  if (type == types_.drop_owned_stmt) {
+    if (resolved_ != nullptr && !rules_.tables().empty())
+      refuse_ddl("DROP OWNED (it may drop soft-delete tables)", rules_.tables().front().display_name(), -1);
+    return;
+  }
   if (type == types_.select_stmt || type == types_.insert_stmt ||
       type == types_.update_stmt || type == types_.delete_stmt ||
       type == types_.merge_stmt)
@@ -157,6 +162,7 @@ void Walker::on_query(NodeId obj, const pb::Descriptor* type) {
   if (type == types_.delete_stmt) on_delete(obj);
   else if (type == types_.update_stmt) on_update(obj);
   else if (type == types_.merge_stmt) on_merge(obj);
+  else if (type == types_.insert_stmt) on_insert(obj);
   else children(obj, type, {"withClause"});
   if (with) cte_scopes_.pop_back();
 }

@@ -114,6 +114,10 @@ class Walker {
   void on_alter_table(NodeId a);
   void on_alter_schema(NodeId a);
   void on_drop(NodeId d);
+  /// INSERT … ON CONFLICT DO UPDATE fires ON UPDATE actions like UPDATE.
+  void on_insert(NodeId i);
+  /// DELETE / UPDATE / MERGE through a view: which tables it changes is the view's secret.
+  bool refuse_view_target(const Resolution& r, const Relation& rv, std::string_view statement);
   void refuse_ddl(std::string what, const std::string& table, int location);
   /// table_to_xml('t', …), query_to_xml('select …', …) and their siblings read by name or run SQL text.
   void on_func_call(NodeId f, Parent parent);

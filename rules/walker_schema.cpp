@@ -79,14 +79,43 @@ void Walker::refuse_ddl(std::string what, const std::string& table, int location
                      location);
 }
 
+bool Walker::refuse_view_target(const Resolution& r, const Relation& rv, std::string_view statement) {
+  if (r.relation == nullptr || r.relation->kind != 'v') return false;
+  fail_not_supported("pgsoftdelete: " + std::string(statement) + " through view " + quoted_name(*r.relation) +
+                         ": the proxy cannot see which tables it changes (soft-delete tables, or their foreign "
+                         "keys); change the tables themselves",
+                     rv.location);
+  return true;
+}
+
+void Walker::on_insert(NodeId i) {
+  NodeId conflict = t_.get(i, "onConflictClause");
+  if (conflict != 0 && t_.string(conflict, "action") == "ONCONFLICT_UPDATE" && resolved_ != nullptr) {
+    Relation rv = relation(t_.get(i, "relation"));
+    const Resolution res = resolve(rv);
+    if (res.relation != nullptr) {
+      std::vector<std::string> columns;
+      NodeId targets = t_.get(conflict, "targetList");
+      for (NodeId t = targets ? t_.node(targets).first : 0; t != 0; t = t_.node(t).next)
+        columns.push_back(t_.string(t_.get(t, "ResTarget"), "name"));
+      refuse_hazard(resolved_->update_hazard(res.relation->oid, columns), "UPDATE", rv);
+      if (error) return;
+    }
+  }
+  children(i, types_.insert_stmt, {"withClause"});
+}
+
 void Walker::on_rename(NodeId r) {
   NodeId rel = t_.get(r, "relation");
   const std::string type = t_.string(r, "renameType");
-  if (rel == 0 || (type != "OBJECT_TABLE" && type != "OBJECT_COLUMN")) return;
+  // ALTER INDEX / VIEW / SEQUENCE … RENAME accept a table too.
+  const bool relation_type = type == "OBJECT_TABLE" || type == "OBJECT_INDEX" || type == "OBJECT_VIEW" ||
+                             type == "OBJECT_MATVIEW" || type == "OBJECT_FOREIGN_TABLE" || type == "OBJECT_SEQUENCE";
+  if (rel == 0 || (!relation_type && type != "OBJECT_COLUMN")) return;
   Relation rv = relation(rel);
   Resolution res = resolve(rv);
   if (res.rule == nullptr) return;
-  if (type == "OBJECT_TABLE") {
+  if (relation_type) {
     // Renaming a partition or child keeps it one; renaming the named table ends the rule.
     if (rules_.find(rv.schema, rv.name) == res.rule) refuse_ddl("RENAME", res.rule->display_name(), rv.location);
   } else if (t_.string(r, "subname") == res.rule->column) {
@@ -99,12 +128,28 @@ void Walker::on_alter_table(NodeId a) {
   if (rel == 0) return;
   Relation rv = relation(rel);
   Resolution res = resolve(rv);
-  if (res.rule == nullptr) return children(a, types_.alter_table_stmt, {"relation"});
   NodeId cmds = t_.get(a, "cmds");
   for (NodeId c = cmds ? t_.node(cmds).first : 0; c != 0 && !error; c = t_.node(c).next) {
     NodeId cmd = t_.get(c, "AlterTableCmd");
     const std::string sub = t_.string(cmd, "subtype");
+    if (sub == "AT_AttachPartition") {
+      // A rule table attached under a table without its rule would be read unfiltered through it.
+      NodeId part = t_.get(t_.get(t_.get(cmd, "def"), "PartitionCmd"), "name");
+      if (part == 0) continue;
+      Relation pv = relation(part);
+      const Resolution pres = resolve(pv);
+      if (pres.rule != nullptr && pres.rule != res.rule)
+        refuse_ddl("ATTACH PARTITION under " + rv.name + " (a table without its rule)", pres.rule->display_name(),
+                   pv.location);
+      continue;
+    }
+    if (res.rule == nullptr) continue;
     const std::string column = t_.string(cmd, "name");
+    if (sub == "AT_AddInherit") {
+      refuse_ddl("INHERIT (its rows would be read unfiltered through the new parent)", res.rule->display_name(),
+                 rv.location);
+      continue;
+    }
     if ((sub == "AT_AlterColumnType" || sub == "AT_DropColumn" || sub == "AT_ColumnDefault" ||
          sub == "AT_DropNotNull" || sub == "AT_SetExpression" || sub == "AT_DropExpression") &&
         column == res.rule->column)
@@ -152,8 +197,8 @@ void Walker::on_drop(NodeId d) {
     if (parts.size() >= 2) rv.schema = parts[parts.size() - 2];
     Resolution res = resolve(rv);
     if (res.rule != nullptr) refuse_ddl("DROP TABLE", res.rule->display_name(), -1);
-    else if (res.rule_descendant != nullptr && cascade)
-      refuse_ddl("DROP TABLE … CASCADE (it drops partitions or children)", quoted_name(*res.rule_descendant), -1);
+    else if (res.rule_descendant != nullptr && (cascade || res.relation->kind == 'p'))
+      refuse_ddl("DROP TABLE of a parent (it drops partitions or children)", quoted_name(*res.rule_descendant), -1);
   }
 }
 
@@ -165,15 +210,18 @@ void Walker::on_func_call(NodeId f, Parent parent) {
   std::string name;
   std::size_t n = t_.size(names);
   if (n > 0) name = field_name(names, n - 1);
-  if (n > 2 || (n == 2 && field_name(names, 0) != "pg_catalog")) name.clear();  // another schema's function
+  // pg_catalog's own, however written (name, pg_catalog.name, db.pg_catalog.name); else another schema's.
+  if (n > 3 || (n >= 2 && field_name(names, n - 2) != "pg_catalog")) name.clear();
   const bool by_table = name == "table_to_xml" || name == "table_to_xmlschema" || name == "table_to_xml_and_xmlschema";
-  const bool by_query = name == "query_to_xml" || name == "query_to_xmlschema" || name == "query_to_xml_and_xmlschema";
+  const bool by_query = name == "query_to_xml" || name == "query_to_xmlschema" || name == "query_to_xml_and_xmlschema" ||
+                        name == "ts_stat" || (name == "ts_rewrite" && t_.size(t_.get(f, "args")) == 2);
   const bool by_schema = name == "schema_to_xml" || name == "schema_to_xmlschema" ||
                          name == "schema_to_xml_and_xmlschema" || name.starts_with("database_to_xml");
   if (!by_table && !by_query && !by_schema) return children(f, types_.func_call, {});
   const int location = static_cast<int>(t_.number(f, "location", -1));
   NodeId args = t_.get(f, "args");
   NodeId first = args ? t_.node(args).first : 0;
+  if (name == "ts_rewrite") first = first ? t_.node(first).next : 0;  // ts_rewrite(query, 'select …')
   NodeId constant = t_.get(first, "A_Const");
   NodeId sval = t_.get(constant, "sval");
   const bool literal = sval != 0;
@@ -190,7 +238,10 @@ void Walker::on_func_call(NodeId f, Parent parent) {
       return fail_not_supported("pgsoftdelete: " + name + " with a table that is not a string literal cannot be "
                                 "checked for soft-delete tables", location);
     auto qn = parse_qualified_name(text);
-    if (!qn) return children(f, types_.func_call, {});  // the server rejects the name itself
+    if (!qn)  // an OID, spaces, a database name: the server may read it, we cannot
+      return fail_not_supported("pgsoftdelete: " + name + " with a table written '" + text +
+                                    "' cannot be checked for soft-delete tables; write schema.table",
+                                location);
     Relation rv;
     rv.schema = qn->schema;
     rv.name = qn->name;
@@ -214,8 +265,8 @@ void Walker::on_func_call(NodeId f, Parent parent) {
     edits.push_back({begin_of(at), end_of(at), string_literal(**rewritten)});
   }
   (void)parent;
-  for (NodeId a = first ? t_.node(first).next : 0; a != 0 && !error; a = t_.node(a).next)
-    visit_node(a, Parent{types_.func_call, "args"});
+  for (NodeId a = args ? t_.node(args).first : 0; a != 0 && !error; a = t_.node(a).next)
+    if (a != first) visit_node(a, Parent{types_.func_call, "args"});
 }
 
 }  // namespace pgsoftdelete::rules

@@ -42,7 +42,7 @@ void Walker::on_delete(NodeId d) {
   Relation rv = relation(t_.get(d, "relation"));
   const Resolution res = resolve(rv);
   const TableRule* rule = res.rule;
-  if (refuse_rule_ancestor(res, rv, "DELETE from")) return;
+  if (refuse_rule_ancestor(res, rv, "DELETE from") || refuse_view_target(res, rv, "DELETE")) return;
   children(d, types_.delete_stmt, {"relation", "withClause"});
   if (error) return;
   if (!rule) {
@@ -82,7 +82,7 @@ void Walker::on_update(NodeId u) {
   Relation rv = relation(t_.get(u, "relation"));
   const Resolution res = resolve(rv);
   const TableRule* rule = res.rule;
-  if (refuse_rule_ancestor(res, rv, "UPDATE of")) return;
+  if (refuse_rule_ancestor(res, rv, "UPDATE of") || refuse_view_target(res, rv, "UPDATE")) return;
   children(u, types_.update_stmt, {"relation", "withClause"});
   if (error) return;
   if (res.relation != nullptr) {
@@ -108,7 +108,7 @@ void Walker::on_update(NodeId u) {
 void Walker::on_merge(NodeId m) {
   Relation rv = relation(t_.get(m, "relation"));
   const Resolution res = resolve(rv);
-  if (refuse_rule_ancestor(res, rv, "MERGE into")) return;
+  if (refuse_rule_ancestor(res, rv, "MERGE into") || refuse_view_target(res, rv, "MERGE")) return;
   if (const TableRule* rule = res.rule; rule && rules_.merge_policy() == Policy::reject && !hard_delete(*rule, rv)) {
     return fail_not_supported("pgsoftdelete: MERGE into soft-delete table " + rule->display_name() +
                                   " is rejected by the rules file policy",

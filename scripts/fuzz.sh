@@ -2,8 +2,8 @@
 # Builds the libFuzzer targets of tests/fuzz/ in build-fuzz/ (clang-16, ASan + UBSan) and runs each for a
 # number of seconds from its seed corpus. Exits non-zero if a target crashed, leaked or timed out.
 #   scripts/fuzz.sh [SECONDS [TARGET...]]     e.g. scripts/fuzz.sh 20   or   scripts/fuzz.sh 600 fuzz_engine
-# SECONDS defaults to 60, TARGETs to all five (fuzz_client_stream fuzz_server_stream fuzz_startup fuzz_scram
-# fuzz_engine).
+# SECONDS defaults to 60, TARGETs to all six (fuzz_client_stream fuzz_server_stream fuzz_startup fuzz_scram
+# fuzz_engine fuzz_catalog_answer).
 # The working corpus is build-fuzz/corpus-<target>, kept between runs: seeded from tests/fuzz/corpus/<target>
 # (which stays as it is) and from the reproducers in tests/fuzz/crashes/<target>, so those are replayed at
 # every start. New crash reproducers go to build-fuzz/artifacts-<target>/, logs to build-fuzz/fuzz-<target>.log.
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(fuzz_client_stream fuzz_server_stream fuzz_startup fuzz_scram fuzz_engine)
+all_targets=(fuzz_client_stream fuzz_server_stream fuzz_startup fuzz_scram fuzz_engine fuzz_catalog_answer)
 seconds=${1:-60}
 shift || true
 targets=("$@")
@@ -45,6 +45,7 @@ max_len() {
     fuzz_client_stream | fuzz_server_stream) echo 4096 ;;
     fuzz_startup | fuzz_scram) echo 1024 ;;
     fuzz_engine) echo 2048 ;;
+    fuzz_catalog_answer) echo 4096 ;;
   esac
 }
 dict() {

@@ -10,21 +10,26 @@ namespace pgsoftdelete::proxy {
 
 namespace {
 
+// Names come hex-encoded in UTF-8: whatever the client encoding, they arrive, and as the rules
+// file spells them. These run under the client's search_path, where the client may have put operators and functions
+// of its own ahead of pg_catalog's: every operator, function and type is written qualified.
 // Relations a statement can name: tables, partitioned tables, views, materialized views, foreign
 // tables, outside the system schemas (users cannot create schemas named pg_*).
 constexpr std::string_view relations_sql =
-    "SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname <> 'information_schema' "
-    "AND n.nspname !~ '^pg_'";
+    "SELECT c.oid, pg_catalog.encode(pg_catalog.convert_to(n.nspname::pg_catalog.text, 'UTF8'), 'hex'), pg_catalog.encode(pg_catalog.convert_to(c.relname::pg_catalog.text, 'UTF8'), 'hex'), c.relkind FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+    "WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[]) "
+    "AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'::pg_catalog.name "
+    "AND NOT n.nspname::pg_catalog.text OPERATOR(pg_catalog.~~) 'pg\\_%'::pg_catalog.text";
 constexpr std::string_view inherits_sql = "SELECT inhrelid, inhparent FROM pg_catalog.pg_inherits";
 // One row per referenced column of each foreign key.
 constexpr std::string_view keys_sql =
-    "SELECT c.oid, c.conname, c.conrelid, c.confrelid, c.confdeltype, c.confupdtype, a.attname "
+    "SELECT c.oid, pg_catalog.encode(pg_catalog.convert_to(c.conname::pg_catalog.text, 'UTF8'), 'hex'), c.conrelid, c.confrelid, c.confdeltype, c.confupdtype, pg_catalog.encode(pg_catalog.convert_to(a.attname::pg_catalog.text, 'UTF8'), 'hex') "
     "FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_attribute a "
-    "ON a.attrelid = c.confrelid AND a.attnum = ANY (c.confkey) WHERE c.contype = 'f' ORDER BY c.oid, a.attnum";
+    "ON a.attrelid OPERATOR(pg_catalog.=) c.confrelid AND a.attnum OPERATOR(pg_catalog.=) ANY (c.confkey) "
+    "WHERE c.contype OPERATOR(pg_catalog.=) 'f'::pg_catalog.\"char\" ORDER BY c.oid, a.attnum";
 constexpr std::string_view path_sql =
-    "SELECT s FROM unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS t(s, i) ORDER BY i";
+    "SELECT pg_catalog.encode(pg_catalog.convert_to(s::pg_catalog.text, 'UTF8'), 'hex') FROM pg_catalog.unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS t(s, i) ORDER BY i";
 constexpr std::string_view savepoint_name = "pgsoftdelete_catalog";
 
 std::optional<std::uint32_t> to_oid(const std::optional<std::string>& text) {
@@ -36,6 +41,19 @@ std::optional<std::uint32_t> to_oid(const std::optional<std::string>& text) {
 }
 
 char letter(const std::optional<std::string>& text) { return text && text->size() == 1 ? (*text)[0] : '\0'; }
+
+/// Hex digits to bytes; nullopt when not hex.
+std::optional<std::string> from_hex(const std::optional<std::string>& hex) {
+  if (!hex || hex->size() % 2 != 0) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < hex->size(); i += 2) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(hex->data() + i, hex->data() + i + 2, value, 16);
+    if (ec != std::errc() || end != hex->data() + i + 2) return std::nullopt;
+    out.push_back(static_cast<char>(value));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -57,8 +75,10 @@ std::string catalog_query_text(const CatalogRequest& request) {
 }
 
 std::string_view settings_probe_text() {
+  // The schemas hex-encoded: names the client encoding cannot show must not fail the probe.
   return "SELECT pg_catalog.current_setting('standard_conforming_strings'), "
-         "pg_catalog.current_setting('client_encoding'), pg_catalog.current_schemas(true)::text";
+         "pg_catalog.current_setting('client_encoding'), pg_catalog.encode(pg_catalog.convert_to("
+         "pg_catalog.array_to_json(pg_catalog.current_schemas(true))::pg_catalog.text, 'UTF8'), 'hex')";
 }
 
 std::expected<ProbedSettings, std::string> read_settings_probe(const ResultCollector& collected) {
@@ -67,31 +87,49 @@ std::expected<ProbedSettings, std::string> read_settings_probe(const ResultColle
       !sets[0][0][2])
     return std::unexpected(std::string("the settings probe did not answer one row of three values"));
   const auto& row = sets[0][0];
-  auto schemas = parse_text_array(*row[2]);
+  auto decoded = from_hex(row[2]);
+  auto schemas = decoded ? parse_json_strings(*decoded) : std::nullopt;
   if (!schemas) return std::unexpected("unreadable current_schemas: " + *row[2]);
   return ProbedSettings{*row[0], *row[1], rules::SearchPath{.known = true, .schemas = std::move(*schemas)}};
 }
 
-std::optional<std::vector<std::string>> parse_text_array(std::string_view text) {
-  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return std::nullopt;
+std::optional<std::vector<std::string>> parse_json_strings(std::string_view text) {
+  // array_to_json of a name[]: ["a","b \"c\""]; escapes \" \\ \/ \b \f \n \r \t \uXXXX (ASCII controls only).
+  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return std::nullopt;
   std::vector<std::string> out;
   std::size_t i = 1;
   const std::size_t end = text.size() - 1;
   if (i == end) return out;
   for (;;) {
+    if (text[i] != '"') return std::nullopt;
     std::string element;
-    if (text[i] == '"') {
-      ++i;
-      while (i < end && text[i] != '"') {
-        if (text[i] == '\\' && i + 1 < end) ++i;
-        element += text[i++];
+    for (++i; i < end && text[i] != '"'; ++i) {
+      if (text[i] != '\\') {
+        element += text[i];
+        continue;
       }
-      if (i >= end) return std::nullopt;
-      ++i;  // the closing quote
-    } else {
-      while (i < end && text[i] != ',') element += text[i++];
+      if (++i >= end) return std::nullopt;
+      switch (text[i]) {
+        case 'b': element += '\b'; break;
+        case 'f': element += '\f'; break;
+        case 'n': element += '\n'; break;
+        case 'r': element += '\r'; break;
+        case 't': element += '\t'; break;
+        case 'u': {
+          unsigned value = 0;
+          if (i + 4 >= end || std::from_chars(text.data() + i + 1, text.data() + i + 5, value, 16).ec != std::errc() ||
+              value > 0x7F)
+            return std::nullopt;
+          element += static_cast<char>(value);
+          i += 4;
+          break;
+        }
+        default: element += text[i];
+      }
     }
+    if (i >= end) return std::nullopt;
     out.push_back(std::move(element));
+    ++i;  // the closing quote
     if (i == end) return out;
     if (text[i] != ',') return std::nullopt;
     ++i;
@@ -151,8 +189,10 @@ std::expected<CatalogAnswer, std::string> read_catalog_answer(const CatalogReque
     rules::Catalog catalog;
     for (const auto& row : sets[next]) {
       auto oid = row.size() == 4 ? to_oid(row[0]) : std::nullopt;
-      if (!oid || !row[1] || !row[2]) return std::unexpected(std::string("malformed pg_class row"));
-      catalog.relations.push_back(rules::CatalogRelation{*oid, *row[1], *row[2], letter(row[3]), {}});
+      auto schema = oid ? from_hex(row[1]) : std::nullopt;
+      auto name = oid ? from_hex(row[2]) : std::nullopt;
+      if (!oid || !schema || !name) return std::unexpected(std::string("malformed pg_class row"));
+      catalog.relations.push_back(rules::CatalogRelation{*oid, std::move(*schema), std::move(*name), letter(row[3]), {}});
     }
     std::unordered_map<std::uint32_t, std::size_t> by_oid;
     for (std::size_t i = 0; i < catalog.relations.size(); ++i) by_oid.emplace(catalog.relations[i].oid, i);
@@ -167,13 +207,16 @@ std::expected<CatalogAnswer, std::string> read_catalog_answer(const CatalogReque
       auto key = row.size() == 7 ? to_oid(row[0]) : std::nullopt;
       auto referencing = key ? to_oid(row[2]) : std::nullopt;
       auto referenced = key ? to_oid(row[3]) : std::nullopt;
-      if (!referencing || !referenced || !row[1] || !row[6]) return std::unexpected(std::string("malformed pg_constraint row"));
+      auto constraint = referenced ? from_hex(row[1]) : std::nullopt;
+      auto column = referenced ? from_hex(row[6]) : std::nullopt;
+      if (!referencing || !referenced || !constraint || !column)
+        return std::unexpected(std::string("malformed pg_constraint row"));
       if (key != last_key) {
-        catalog.foreign_keys.push_back(
-            rules::CatalogForeignKey{*row[1], *referencing, *referenced, letter(row[4]), letter(row[5]), {}});
+        catalog.foreign_keys.push_back(rules::CatalogForeignKey{std::move(*constraint), *referencing, *referenced,
+                                                                letter(row[4]), letter(row[5]), {}});
         last_key = key;
       }
-      catalog.foreign_keys.back().referenced_columns.push_back(*row[6]);
+      catalog.foreign_keys.back().referenced_columns.push_back(std::move(*column));
     }
     answer.catalog = std::move(catalog);
     next += 3;
@@ -181,8 +224,9 @@ std::expected<CatalogAnswer, std::string> read_catalog_answer(const CatalogReque
   if (request.search_path) {
     rules::SearchPath path{.known = true, .schemas = {}};
     for (const auto& row : sets[next]) {
-      if (row.size() != 1 || !row[0]) return std::unexpected(std::string("malformed search_path row"));
-      path.schemas.push_back(*row[0]);
+      auto schema = row.size() == 1 ? from_hex(row[0]) : std::nullopt;
+      if (!schema) return std::unexpected(std::string("malformed search_path row"));
+      path.schemas.push_back(std::move(*schema));
     }
     answer.search_path = std::move(path);
   }

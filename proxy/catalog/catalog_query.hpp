@@ -64,8 +64,9 @@ struct ProbedSettings {
 /// Reads the probe's row.
 std::expected<ProbedSettings, std::string> read_settings_probe(const ResultCollector& collected);
 
-/// Reads PostgreSQL's text form of a one-dimensional text array (`{a,"b c"}`).
-std::optional<std::vector<std::string>> parse_text_array(std::string_view text);
+/// Reads array_to_json's form of a text array (`["a","b"]`).
+std::optional<std::vector<std::string>> parse_json_strings(std::string_view text);
+
 
 /// What the answer said, when complete.
 struct CatalogAnswer {

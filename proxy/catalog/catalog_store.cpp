@@ -12,11 +12,11 @@ std::shared_ptr<const rules::ResolvedRules> DatabaseCatalog::resolved(
   return resolved_;
 }
 
-void DatabaseCatalog::store(rules::Catalog catalog, Clock::time_point now) {
+void DatabaseCatalog::store(rules::Catalog catalog, Clock::time_point now, std::uint64_t epoch) {
   std::lock_guard lock(mutex_);
   catalog_ = std::make_shared<const rules::Catalog>(std::move(catalog));
   resolved_ = nullptr;
-  stale_.store(false, std::memory_order_release);
+  if (epoch_.load(std::memory_order_acquire) == epoch) stale_.store(false, std::memory_order_release);
   fetched_.store(now.time_since_epoch().count(), std::memory_order_release);
   expires_.store((now + interval_).time_since_epoch().count(), std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);

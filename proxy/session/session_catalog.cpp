@@ -38,7 +38,8 @@ bool mentions_search_path(std::string_view sql) {
   for (std::size_t i = 0; i < sql.size(); ++i) {
     const std::string_view rest = sql.substr(i);
     if (rules::starts_with_folded(rest, "search_path") || rules::starts_with_folded(rest, "role") ||
-        rules::starts_with_folded(rest, "authorization") || rules::starts_with_folded(rest, "discard"))
+        rules::starts_with_folded(rest, "authorization") || rules::starts_with_folded(rest, "discard") ||
+        rules::starts_with_folded(rest, "set_config"))
       return true;
   }
   return false;
@@ -48,6 +49,12 @@ bool mentions_search_path(std::string_view sql) {
 
 void SessionRewriter::update_scope() {
   if (catalog_.database == nullptr || engine_ == nullptr) return;
+  if (private_resolved_ != nullptr) {
+    if (private_resolved_->rules_ptr() != engine_->rules_ptr())
+      private_resolved_ = std::make_shared<const rules::ResolvedRules>(engine_->rules_ptr(), private_resolved_->catalog_ptr());
+    resolved_ = private_resolved_;
+    return;
+  }
   const auto generation = catalog_.database->generation();
   if (generation == catalog_generation_ && resolved_ != nullptr && resolved_->rules_ptr() == engine_->rules_ptr())
     return;
@@ -57,7 +64,8 @@ void SessionRewriter::update_scope() {
 
 rules::Scope SessionRewriter::scope() {
   const rules::SearchPath* path = search_path_.known && !path_stale_ ? &search_path_ : nullptr;
-  if (resolved_ != nullptr || catalog_.database == nullptr || engine_ == nullptr) return {resolved_.get(), path};
+  if (catalog_.database == nullptr || engine_ == nullptr) return {resolved_.get(), path};
+  if (resolved_ != nullptr && !ddl_unread_) return {resolved_.get(), path};
   // No catalog (it could not be read): an empty one, so that every table name is unknown and the
   // statements naming one are refused rather than guessed.
   if (blind_ == nullptr || blind_->rules_ptr() != engine_->rules_ptr())
@@ -95,7 +103,7 @@ bool SessionRewriter::start_fetch(CatalogRequest request, Outbox* out) {
     catalog_error_ = "could not send the catalog query";
     return false;
   }
-  fetch_.emplace(Fetch{request, {}, false});
+  fetch_.emplace(Fetch{request, {}, false, catalog_.database != nullptr ? catalog_.database->epoch() : 0});
   pending_.push_back({.kind = Pending::Kind::catalog, .injected = true});
   at_ready_ = false;
   spdlog::debug("s{} reading the{}{} of the database", id_, request.catalog ? " catalog" : "",
@@ -116,7 +124,9 @@ std::optional<Verdict> SessionRewriter::before_statement(std::string_view sql, O
   const bool ambiguous = !settings_known_ && settings_dependent(sql);
   update_scope();
   const auto now = Clock::now();
-  const bool want_catalog = catalog_.database != nullptr && catalog_.database->needs_refresh(now) && now >= retry_after_;
+  // Once per message at most; inside a transaction that read its own, only after its own DDL.
+  const bool want_catalog = catalog_.database != nullptr && now >= retry_after_ && !refreshed_for_statement_ &&
+                            (private_resolved_ != nullptr ? ddl_unread_ : catalog_.database->claim_refresh(now));
   const bool want_path = catalog_.database != nullptr && path_stale_ && (want_catalog || path_matters());
   if (!want_catalog && !want_path && !ambiguous) return std::nullopt;
   if (extended_open_) {
@@ -132,6 +142,7 @@ std::optional<Verdict> SessionRewriter::before_statement(std::string_view sql, O
   if (!want_catalog && !want_path) return std::nullopt;
   if (!at_ready_ || tx_status_ == codec::transaction_status::failed) return std::nullopt;
   if (!start_fetch(CatalogRequest{.catalog = want_catalog, .search_path = want_path}, &out)) return std::nullopt;
+  refreshed_for_statement_ = refreshed_for_statement_ || want_catalog;
   return defer(out);
 }
 
@@ -164,7 +175,15 @@ Verdict SessionRewriter::on_probe_answer(const codec::Header& header, std::strin
     if (probe_) probe_->on_data_row(body);
     return Verdict::replace;
   }
-  if (header.type != be::command_complete) return Verdict::forward;  // an error goes the usual way
+  if (header.type == be::error_response) {
+    // The probe failed (a cancel, a timeout): the batch is failed now, as a failure of any of its
+    // statements would leave it. The client gets the error; what follows goes the usual way.
+    probe_.reset();
+    probe_inspecting_ = false;
+    out.inspect(server_side_.inspected());
+    return on_error(out);
+  }
+  if (header.type != be::command_complete) return Verdict::forward;  // notices
   pop_front();
   probe_inspecting_ = false;
   out.inspect(server_side_.inspected());
@@ -190,15 +209,18 @@ std::optional<Verdict> SessionRewriter::after_unknown_relation(Outbox& out) {
       tx_status_ == codec::transaction_status::failed)
     return std::nullopt;
   const auto now = Clock::now();
-  if (now - catalog_.database->fetched() < unknown_relation_refresh || now < retry_after_) return std::nullopt;
+  // Once per statement, and at most once a second per database.
+  if (refreshed_for_statement_ || now - catalog_.database->fetched() < unknown_relation_refresh || now < retry_after_)
+    return std::nullopt;
   if (!start_fetch(CatalogRequest{.catalog = true, .search_path = path_stale_}, &out)) return std::nullopt;
+  refreshed_for_statement_ = true;
   return defer(out);
 }
 
 std::optional<parser::Error> SessionRewriter::execute_refusal(const std::string& name, bool hints_change_before) {
   bool other_hints = false;
   if (auto it = sql_prepared_hints_.find(name); it != sql_prepared_hints_.end())
-    other_hints = hints_change_before || it->second != hints_.key();
+    other_hints = hints_change_before || it->second != hints_.key() + "/" + scope_key();
   if (auto it = statements_.find(name); it != statements_.end() && !it->second.hint_free)
     other_hints = other_hints || hints_change_before || it->second.hints_key != variant_key();
   if (!other_hints) return std::nullopt;
@@ -227,7 +249,8 @@ void SessionRewriter::note_search_path_change() {
 
 std::optional<parser::Error> SessionRewriter::catalog_refusal(const rules::RewriteResult& result,
                                                               const char* protocol) {
-  if (catalog_.database == nullptr || resolved_ != nullptr || mode_ == Mode::observe) return std::nullopt;
+  if (catalog_.database == nullptr || (resolved_ != nullptr && !ddl_unread_) || mode_ == Mode::observe)
+    return std::nullopt;
   // Any table might be a partition or child of a rule table: refuse what names one or is rewritten.
   if (result.unchanged && !result.unknown_relation) return std::nullopt;
   return proxy_refusal("pgsoftdelete: the catalog of this database could not be read (" +
@@ -277,12 +300,17 @@ Verdict SessionRewriter::on_catalog_answer(const codec::Header& header, std::str
   if (done.recovery) {
     if (status == codec::transaction_status::failed) catalog_error_ = "could not undo a failed catalog query";
   } else if (auto answer = read_catalog_answer(done.request, done.collected)) {
-    if (answer->catalog) catalog_.database->store(std::move(*answer->catalog), Clock::now());
+    if (answer->catalog && done.request.in_transaction && engine_ != nullptr)
+      private_resolved_ = std::make_shared<const rules::ResolvedRules>(
+          engine_->rules_ptr(), std::make_shared<const rules::Catalog>(std::move(*answer->catalog)));
+    else if (answer->catalog)
+      catalog_.database->store(std::move(*answer->catalog), Clock::now(), done.epoch);
     if (answer->search_path) {
       search_path_ = std::move(*answer->search_path);
       path_stale_ = false;
     }
     catalog_error_.clear();
+    if (answer->catalog) ddl_unread_ = false;
     update_scope();
   } else {
     catalog_error_ = answer.error();
@@ -294,7 +322,7 @@ Verdict SessionRewriter::on_catalog_answer(const codec::Header& header, std::str
       std::string bytes;
       codec::encode(codec::Query{std::string(catalog_recovery_text())}, bytes);
       if (catalog_.send_upstream && catalog_.send_upstream(bytes)) {
-        fetch_.emplace(Fetch{{}, {}, true});
+        fetch_.emplace(Fetch{{}, {}, true, 0});
         pending_.push_back({.kind = Pending::Kind::catalog, .injected = true});
         return Verdict::replace;
       }

@@ -86,6 +86,7 @@ void SessionRewriter::skip_until_sync(std::uint64_t syncs_before) {
 bool SessionRewriter::needs_barrier(const Effect* e) const {
   if (e == nullptr) return false;
   if (e->changes_search_path && path_matters()) return true;
+  if (e->changes_catalog) return true;  // what follows is resolved with the catalog it makes
   using K = StatementFacts::Kind;
   // Hint settings, and transaction ends that may undo them.
   return e->hint.has_value() ||
@@ -123,7 +124,15 @@ void SessionRewriter::refresh() {
 }
 
 std::string SessionRewriter::variant_key() const {
-  return std::to_string(rules_version()) + "/" + hints_.key();
+  return std::to_string(rules_version()) + "/" + hints_.key() + "/" + scope_key();
+}
+
+std::string SessionRewriter::scope_key() const {
+  // What else a rewrite depends on: the catalog's content, and the search_path where it matters.
+  if (resolved_ == nullptr) return {};
+  std::string key = std::to_string(resolved_->fingerprint());
+  if (resolved_->search_path_matters()) key += "/" + (path_stale_ ? std::string("?") : search_path_.key());
+  return key;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,6 +167,7 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
   const std::size_t before = s_.pending_.size();
   Verdict verdict = dispatch(header, bytes, out);
   if (verdict == Verdict::defer) return verdict;
+  s_.refreshed_for_statement_ = false;
   s_.at_ready_ = false;  // something was sent since the last ReadyForQuery
   switch (header.type) {
     case fe::query:
@@ -223,7 +233,11 @@ Verdict SessionRewriter::ClientSide::dispatch(const codec::Header& header, std::
       else if (s_.pending_.empty() || s_.pending_.back().kind != Pending::Kind::copy_end)
         s_.pending_.push_back({.kind = Pending::Kind::copy_end});  // before the server said CopyIn; one marks it
       return Verdict::forward;
-    case fe::function_call: s_.pending_.push_back({.kind = Pending::Kind::function_call}); return Verdict::forward;
+    case fe::function_call:
+      // A fastpath call may be set_config('search_path', …): read it again afterwards.
+      if (s_.catalog_.database != nullptr) s_.note_search_path_change();
+      s_.pending_.push_back({.kind = Pending::Kind::function_call});
+      return Verdict::forward;
     case fe::terminate: return Verdict::stop_after;
     default: return Verdict::forward;
   }
@@ -306,7 +320,7 @@ std::vector<SessionRewriter::Effect> SessionRewriter::effects_of(const rules::Re
   // any of their keywords needs no parse to know it has none.
   if (hint_settings || hints_.changed_in_transaction() || !hints_.effective().empty() ||
       !sql_prepared_deletes_.empty() || !sql_prepared_hints_.empty() ||
-      (!statements_.empty() && may_execute(sql))) {
+      (!statements_.empty() && may_execute(sql)) || path_matters()) {
     if (!may_be_session_control(sql)) {
       for (auto& e : effects) e.classified = true;
       return effects;
@@ -442,6 +456,7 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
   Prepared prepared{.sql = parse->sql,
                     .parameter_types = parse->parameter_types,
                     .hint_free = result->unchanged && result->statements.empty(),
+                    .scope_key = scope_key(),
                     .rules_version = rules_version(),
                     .hints_key = variant_key(),
                     .effect = single_effect(*result, parse->sql),
@@ -481,7 +496,8 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   Prepared& prepared = it->second;
   refresh();
   const std::string key = variant_key();
-  if ((prepared.hint_free && prepared.rules_version == rules_version()) || prepared.hints_key == key) {
+  if ((prepared.hint_free && prepared.rules_version == rules_version() && prepared.scope_key == scope_key()) ||
+      prepared.hints_key == key) {
     pending_.push_back({.kind = Pending::Kind::bind, .portal_before = set_portal(*portal, prepared.effect)});
     return Verdict::forward;
   }
@@ -612,7 +628,7 @@ Verdict SessionRewriter::ServerSide::dispatch(const codec::Header& header, std::
     s_.refresh();
     if (s_.engine_ != nullptr && s_.catalog_.database != nullptr && s_.pending_.empty()) {
       s_.update_scope();
-      const bool want_catalog = s_.catalog_.database->needs_refresh(std::chrono::steady_clock::now());
+      const bool want_catalog = s_.catalog_.database->claim_refresh(std::chrono::steady_clock::now());
       const bool want_path = want_catalog || s_.path_matters();
       s_.tx_status_ = body.empty() ? codec::transaction_status::idle : body[0];
       if ((want_catalog || want_path) &&
@@ -657,6 +673,7 @@ void SessionRewriter::apply(const Effect& effect, std::string& tag) {
   if (effect.changes_catalog) {
     catalog_.database->mark_stale();
     ddl_in_transaction_ = true;
+    ddl_unread_ = true;
   }
   if (effect.changes_search_path) note_search_path_change();
   if (effect.delete_tag || (effect.facts.kind == Facts::execute && prepared_delete(effect.facts.name))) {
@@ -665,10 +682,11 @@ void SessionRewriter::apply(const Effect& effect, std::string& tag) {
   if (effect.hint) hints_.apply(*effect.hint);
   if (!effect.prepared_delete.empty() && tag == "PREPARE") sql_prepared_deletes_.insert(effect.prepared_delete);
   if (effect.facts.kind == Facts::prepare && tag == "PREPARE") {
-    if (hints_.effective().empty()) sql_prepared_hints_.erase(effect.facts.name);
-    else sql_prepared_hints_[effect.facts.name] = hints_.key();
+    if (hints_.effective().empty() && !path_matters()) sql_prepared_hints_.erase(effect.facts.name);
+    else sql_prepared_hints_[effect.facts.name] = hints_.key() + "/" + scope_key();
   }
-  if (tag == "PREPARE" && (!effect.prepared_delete.empty() || (effect.facts.kind == Facts::prepare && !hints_.effective().empty()))) {
+  if (tag == "PREPARE" && (!effect.prepared_delete.empty() ||
+                           (effect.facts.kind == Facts::prepare && (!hints_.effective().empty() || path_matters())))) {
     // One namespace with the protocol's statements: a Bind to it must know its tag and hints.
     const std::string& name = effect.prepared_delete.empty() ? effect.facts.name : effect.prepared_delete;
     auto delete_effect = effect.prepared_delete.empty() ? nullptr : std::make_shared<const Effect>(Effect{.delete_tag = true});
@@ -861,6 +879,12 @@ Verdict SessionRewriter::on_ready(std::string_view body) {
   if (path_changed_since_idle_) path_stale_ = true;
   if (status == codec::transaction_status::idle) {
     path_changed_since_idle_ = false;
+    if (private_resolved_ != nullptr) {  // back to the database's shared catalog
+      private_resolved_ = nullptr;
+      resolved_ = nullptr;
+      catalog_generation_ = 0;
+      update_scope();
+    }
     if (ddl_in_transaction_ && catalog_.database != nullptr) catalog_.database->mark_stale();
     ddl_in_transaction_ = false;
   }

@@ -53,8 +53,8 @@ class SessionRewriter {
   /// changed since and not read again).
   [[nodiscard]] const rules::SearchPath& search_path() const { return search_path_; }
 
-  /// No answer from the server is awaited.
-  [[nodiscard]] bool idle() const { return pending_.empty(); }
+  /// No answer from the server is awaited, and no client message waits to be decided.
+  [[nodiscard]] bool idle() const { return pending_.empty() && !deferred_; }
 
   /// Client messages awaiting an answer, and their bytes.
   [[nodiscard]] std::size_t pending_count() const { return pending_.size(); }
@@ -116,6 +116,7 @@ class SessionRewriter {
     std::vector<std::uint32_t> parameter_types;
     bool hint_free = true;      ///< touches no rule table of rules_version: the same under any hints
     bool sql_level = false;     ///< made by SQL PREPARE: no text to prepare a variant from
+    std::string scope_key;      ///< scope_key() when prepared: hint_free holds only under it
     std::uint64_t rules_version = 0;
     std::string hints_key;      ///< rules version and hints it was prepared under on the server
     EffectPtr effect;
@@ -276,6 +277,8 @@ class SessionRewriter {
   void refresh();
   /// Rules version and hints: prepared statements are re-prepared when either changed.
   [[nodiscard]] std::string variant_key() const;
+  /// The catalog's fingerprint and, where it matters, the search_path: rewrites depend on them.
+  [[nodiscard]] std::string scope_key() const;
   [[nodiscard]] std::uint64_t rules_version() const { return engine_ != nullptr ? engine_->rules().version() : 0; }
 
   RuntimeView runtime_;
@@ -338,14 +341,21 @@ class SessionRewriter {
     CatalogRequest request;
     ResultCollector collected;
     bool recovery = false;  // the ROLLBACK TO after a failed guarded fetch
+    std::uint64_t epoch = 0;  // the database's stale marks when it was sent
   };
+  // A catalog read inside the client's transaction: it may hold the transaction's own uncommitted
+  // DDL (or, under REPEATABLE READ, an old state), so it serves this session alone, until the
+  // transaction ends.
+  std::shared_ptr<const rules::ResolvedRules> private_resolved_;
   std::optional<Fetch> fetch_;
   std::string catalog_error_;                       // why the last fetch failed (empty: it did not)
   std::chrono::steady_clock::time_point retry_after_{};  // no new fetch before then after a failure
   bool at_ready_ = false;       // the server answered everything and nothing was sent since
   char tx_status_ = 'I';
   bool ddl_in_transaction_ = false;  // the catalog is stale again when the transaction commits
+  bool ddl_unread_ = false;  // DDL of this session completed and the catalog was not read since: decide blind
   bool deferred_ = false;       // a client message waits until every answer is in
+  bool refreshed_for_statement_ = false;  // the catalog was read again for the message being decided
   bool extended_open_ = false;  // extended-protocol messages sent since the last Sync or Query
   bool settings_known_ = true;  // no statement whose effect on the settings is unknown since the last report
   bool probe_inspecting_ = false;  // DataRows are delivered whole for the probe

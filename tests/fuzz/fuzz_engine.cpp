@@ -20,6 +20,7 @@
 #include "fuzz_check.hpp"
 #include "parser/json_tree.hpp"
 #include "rules/engine.hpp"
+#include "rules/resolved_rules.hpp"
 #include "rules/load_rules.hpp"
 #include "rules/sql_lexer.hpp"
 
@@ -60,6 +61,8 @@ struct Fixture {
   std::unique_ptr<rules::Engine> slow;     ///< no fast path, no cache, our lexer's atoms
   std::unique_ptr<rules::Engine> scanner;  ///< no fast path, no cache, PostgreSQL's scanner
   rules::Hints session_hints;              ///< as after SET pgsoftdelete.* = …
+  std::unique_ptr<rules::ResolvedRules> resolved;  ///< a small catalog: partitions, a second schema, a key
+  rules::SearchPath path{.known = true, .schemas = {"pg_catalog", "public"}};
 };
 
 const Fixture& fixture() {
@@ -73,6 +76,14 @@ const Fixture& fixture() {
         f.rule_set, rules::EngineOptions{.cache_capacity = 0, .fast_path = false, .lexer_tokens = true});
     f.scanner = std::make_unique<rules::Engine>(
         f.rule_set, rules::EngineOptions{.cache_capacity = 0, .fast_path = false, .lexer_tokens = false});
+    auto catalog = std::make_shared<rules::Catalog>();
+    catalog->relations = {{1, "public", "humans", 'p', {}}, {2, "public", "humans_1", 'r', {1}},
+                          {3, "public", "humans_2", 'p', {1}}, {4, "public", "h2a", 'r', {3}},
+                          {5, "public", "planets", 'r', {}},  {6, "public", "ships", 'r', {}},
+                          {7, "other", "ships", 'r', {}},     {8, "public", "aliens", 'r', {}},
+                          {9, "public", "fleet", 'r', {}},    {10, "public", "Robots", 'r', {}}};
+    catalog->foreign_keys = {{"humans_planet", 1, 5, 'c', 'c', {"id"}}};
+    f.resolved = std::make_unique<rules::ResolvedRules>(f.rule_set, std::move(catalog));
     auto skip = rules::parse_table_set("public.ships");
     auto only_deleted = rules::parse_table_set("aliens");
     auto hard_delete = rules::parse_table_set("humans, \"Robots\"");
@@ -194,6 +205,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Result refused = f.slow->rewrite(sql, f.session_hints, "app");  // may not hard_delete: 42501
   check_answer(sql, refused);
   run(sql, f.session_hints, "app", refused);
+
+  // Resolved through a catalog: the fast path must still never pass what the slow path changes.
+  const rules::Scope scope{.resolved = f.resolved.get(), .search_path = &f.path};
+  const Result slow_scoped = f.slow->rewrite(sql, no_hints, "app", scope);
+  check_answer(sql, slow_scoped);
+  rules::Engine scoped(f.rule_set);
+  for (int pass = 0; pass < 2; ++pass) {  // a miss, then a cache hit when cacheable
+    const auto before = scoped.stats().fast_path;
+    const Result r = scoped.rewrite(sql, no_hints, "app", scope);
+    check_production(sql, r, scoped.stats().fast_path != before, slow_scoped);
+  }
 
   rules::LexResult lexed;
   rules::lex_sql(sql, *f.rule_set, lexed);

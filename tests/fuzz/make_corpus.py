@@ -268,8 +268,34 @@ def write(folder, name, data):
     path.write_bytes(data if isinstance(data, bytes) else data.encode())
 
 
+def catalog_answers():
+    """Request byte (1 catalog, 2 search_path), then DataRow bodies and 'C' (end of a result set) split by 0xFF."""
+    def row(*values):
+        body = u16(len(values))
+        for v in values:
+            body += u32(0xFFFFFFFF) if v is None else u32(len(v.encode())) + v.encode()
+        return body
+    def answer(request, *sets):
+        pieces = []
+        for rows in sets:
+            pieces += [row(*r) for r in rows] + [b"C"]
+        return bytes([request]) + b"\xff".join(pieces)
+    h = lambda name: name.encode().hex()  # names come hex-encoded in UTF-8
+    relations = [("16384", h("public"), h("humans"), "p"), ("16390", h("public"), h("humans_1"), "r"),
+                 ("16400", h("other"), h("sq"), "r"), ("16410", h("public"), h("planets"), "r")]
+    inherits = [("16390", "16384")]
+    keys = [("20000", h("humans_planet"), "16384", "16410", "c", "c", h("id"))]
+    path = [(h("pg_catalog"),), (h("public"),)]
+    yield "catalog-and-path", answer(3, relations, inherits, keys, path)
+    yield "catalog", answer(1, relations, inherits, keys)
+    yield "path", answer(2, path)
+    yield "error", bytes([3]) + b"Epermission denied for table pg_inherits"
+    yield "json-strings", b"\x00" + b'["pg_catalog","my schema","a\\"b","public"]'
+
+
 def main():
-    for target in ("fuzz_engine", "fuzz_client_stream", "fuzz_server_stream", "fuzz_startup", "fuzz_scram"):
+    for target in ("fuzz_engine", "fuzz_client_stream", "fuzz_server_stream", "fuzz_startup", "fuzz_scram",
+                   "fuzz_catalog_answer"):
         shutil.rmtree(CORPUS / target, ignore_errors=True)
         (CORPUS / target).mkdir(parents=True)
     counts = {}
@@ -277,7 +303,8 @@ def main():
         counts[kind] = counts.get(kind, 0) + 1
         write("fuzz_engine", f"{kind}-{counts[kind]:03d}", sql)
     for target, seeds in (("fuzz_client_stream", client_streams()), ("fuzz_server_stream", server_streams()),
-                          ("fuzz_startup", startup_packets()), ("fuzz_scram", scram_inputs())):
+                          ("fuzz_startup", startup_packets()), ("fuzz_scram", scram_inputs()),
+                          ("fuzz_catalog_answer", catalog_answers())):
         for name, data in seeds:
             write(target, name, data)
     total = sum(p.stat().st_size for p in CORPUS.rglob("*") if p.is_file())

@@ -298,3 +298,89 @@ TEST_CASE("when the catalog cannot be read, statements on rule tables are refuse
   CHECK(c.exec("SELECT count(*) > 0 FROM pg_catalog.pg_class").value() == "t");
   CHECK(own.log().find("could not read the catalog") != std::string::npos);
 }
+
+TEST_CASE("review: the catalog read resists the client's search_path and transaction") {
+  SUBCASE("operators of the client's own schema ahead of pg_catalog") {
+    auto c = fresh();
+    REQUIRE(c.exec("CREATE SCHEMA evil").ok());
+    REQUIRE(c.exec("CREATE FUNCTION evil.f(\"char\", \"char\") RETURNS bool LANGUAGE sql AS 'SELECT false'").ok());
+    REQUIRE(c.exec("CREATE OPERATOR evil.= (leftarg = \"char\", rightarg = \"char\", function = evil.f)").ok());
+    REQUIRE(c.exec("CREATE FUNCTION evil.g(oid, oid) RETURNS bool LANGUAGE sql AS 'SELECT false'").ok());
+    REQUIRE(c.exec("CREATE OPERATOR evil.= (leftarg = oid, rightarg = oid, function = evil.g)").ok());
+    REQUIRE(c.exec("SET search_path = evil, pg_catalog, public").ok());
+    REQUIRE(c.exec("CREATE TABLE evil.t (x int)").ok());  // DDL: the catalog is read again under that path
+    CHECK(c.exec("SELECT count(*) FROM public.worlds").value() == "3");
+    Conn other(schema_proxy().conninfo());
+    CHECK(other.exec("DELETE FROM worlds WHERE id = 1").sqlstate() == "0A000");
+    CHECK(column(other.exec("SELECT name FROM ph_1")) == "a");
+  }
+  SUBCASE("a read inside a transaction serves that session alone") {
+    auto a = fresh();
+    REQUIRE(a.exec("BEGIN").ok());
+    REQUIRE(a.exec("ALTER TABLE people DROP CONSTRAINT people_world").ok());
+    REQUIRE(a.exec("SELECT count(*) FROM people").ok());
+    Conn b(schema_proxy().conninfo());
+    CHECK(b.exec("DELETE FROM worlds WHERE id = 3").sqlstate() == "0A000");
+    REQUIRE(a.exec("ROLLBACK").ok());
+    CHECK(direct("SELECT count(*) FROM worlds") == "3");
+  }
+}
+
+TEST_CASE("review: search_path changes the text does not spell") {
+  auto c = fresh();
+  REQUIRE(c.exec("SELECT set_config('search' || '_path', 'other', false)").ok());
+  CHECK(c.exec("SELECT count(*) FROM sq").value() == "3");
+  REQUIRE(c.exec("RESET search_path").ok());
+  REQUIRE(c.exec("BEGIN").ok());
+  REQUIRE(c.exec("SET LOCAL search_path = other").ok());
+  CHECK(c.exec("COMMIT; SELECT count(*) FROM sq").value() == "1");
+  REQUIRE(c.exec("SET search_path = other").ok());
+  REQUIRE(c.exec("PREPARE q AS SELECT count(*) FROM sq").ok());
+  REQUIRE(c.exec("RESET search_path").ok());
+  CHECK(c.exec("EXECUTE q").sqlstate() == "0A000");
+}
+
+TEST_CASE("review: DDL and writes the proxy cannot follow are refused") {
+  auto c = fresh();
+  CHECK(c.exec("CREATE TABLE sup (name text); SELECT * FROM sup").sqlstate() == "0A000");
+  REQUIRE(c.exec("CREATE TABLE sup (name text, id int, is_deleted boolean)").ok());
+  CHECK(c.exec("ALTER TABLE ip INHERIT sup").sqlstate() == "0A000");
+  CHECK(c.exec("ALTER INDEX people RENAME TO people2").sqlstate() == "0A000");
+  CHECK(c.exec("DROP OWNED BY pathuser").sqlstate() == "0A000");
+  CHECK(c.exec("DROP TABLE ph").sqlstate() == "0A000");
+  REQUIRE(c.exec("CREATE TABLE free_part (id int, name text, is_deleted boolean NOT NULL DEFAULT false)").ok());
+  REQUIRE(c.exec("CREATE TABLE plain_parent (id int, name text, is_deleted boolean NOT NULL DEFAULT false) "
+                 "PARTITION BY RANGE (id)").ok());
+  CHECK(c.exec("ALTER TABLE plain_parent ATTACH PARTITION ph_1 FOR VALUES FROM (0) TO (10)").sqlstate() == "0A000");
+  CHECK(c.exec("INSERT INTO worlds VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET id = 12").sqlstate() == "0A000");
+  CHECK(c.exec("INSERT INTO worlds VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET name = 'y'").ok());
+  REQUIRE(c.exec("CREATE VIEW wv AS SELECT * FROM worlds").ok());
+  CHECK(c.exec("DELETE FROM wv WHERE id = 2").sqlstate() == "0A000");
+  CHECK(direct("SELECT count(*) FROM people") == "3");
+  CHECK(direct("SELECT count(*) FROM worlds") == "3");
+  CHECK(direct("SELECT count(*) FROM ph") == "4");
+}
+
+TEST_CASE("review: functions that run SQL text or read a table by a name we cannot read") {
+  auto c = fresh();
+  const std::string oid = direct("SELECT 'people'::regclass::oid");
+  CHECK(c.exec("SELECT table_to_xml('" + oid + "', true, false, '')").sqlstate() == "0A000");
+  CHECK(c.exec("SELECT table_to_xml(' people', true, false, '')").sqlstate() == "0A000");
+  auto stat = c.exec("SELECT string_agg(word, ',') FROM ts_stat('SELECT to_tsvector(''simple'', name) FROM people')");
+  REQUIRE(stat.ok());
+  CHECK(stat.value().find("alive") != std::string::npos);
+  CHECK(stat.value().find("gone") == std::string::npos);
+  const std::string db = direct("SELECT current_database()");
+  auto xml = c.exec("SELECT " + db + ".pg_catalog.query_to_xml('select name from people', true, false, '')");
+  REQUIRE(xml.ok());
+  CHECK(xml.value().find("gone") == std::string::npos);
+}
+
+TEST_CASE("review: the settings probe cannot fail on the client encoding") {
+  auto c = fresh();
+  REQUIRE(c.exec("CREATE SCHEMA U&\"\\0441\\0445\\0435\\043C\\0430\"").ok());
+  REQUIRE(c.exec("SET search_path = U&\"\\0441\\0445\\0435\\043C\\0430\", public").ok());
+  REQUIRE(c.exec("SET client_encoding = 'LATIN1'").ok());
+  auto seen = pipeline(c, {"SELECT 1", "SELECT 'caf\xe9', count(*) FROM sq"});
+  CHECK(seen == std::vector<std::string>{"SELECT 1", "SELECT 1", "sync"});
+}
