@@ -31,12 +31,11 @@ std::expected<RewriteResult, parser::Error> Engine::rewrite(std::string_view sql
   }
   std::string key;
   if (lexed.cacheable() && options_.cache_capacity > 0 && sql.size() <= options_.cache_max_sql) {
-    std::string scope_key;
-    if (resolved != nullptr) {
-      scope_key = std::to_string(resolved->fingerprint());
-      if (resolved->search_path_matters()) scope_key += path.key();
-    }
-    key = cache_key(lexed, sql, *rules_, session_hints, user, scope_key);
+    std::string path_key;
+    if (resolved != nullptr && resolved->search_path_matters()) path_key = resolved->fingerprint_text() + path.key();
+    key = cache_key(lexed, sql, *rules_, session_hints, user,
+                    path_key.empty() && resolved != nullptr ? std::string_view(resolved->fingerprint_text())
+                                                            : std::string_view(path_key));
     if (auto hit = cache_->find(key)) {
       RewriteResult r;
       r.statements = hit->statements;

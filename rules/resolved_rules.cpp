@@ -108,6 +108,9 @@ ResolvedRules::ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_p
     if (it != by_oid_.end() && rule_[it->second] != nullptr && acts(key.on_update))
       if (auto r = by_oid_.find(key.referenced); r != by_oid_.end()) names_.add(rels[r->second].name, related_flag);
   }
+  // The rules' own names count, whether or not the catalog has such a table yet.
+  for (const auto& rule : rules_->tables()) names_.add(rule.name, related_flag);
+  fingerprint_text_ = std::to_string(fingerprint_);
   // A name whose relations differ in rule (one schema's is a rule table, another's not).
   for (const auto& [name, list] : by_name_) {
     for (std::size_t k = 1; k < list.size() && !path_matters_; ++k)

@@ -50,6 +50,7 @@ class ResolvedRules {
   /// A hash of the catalog's content: equal for two reads of an unchanged catalog (rewrites cached
   /// and statements prepared under one stay good under the other).
   std::uint64_t fingerprint() const { return fingerprint_; }
+  const std::string& fingerprint_text() const { return fingerprint_text_; }
 
   /// The relation `schema.name` (schema empty: looked up through `path`) and the rule in force for it.
   Resolution resolve(std::string_view schema, std::string_view name, const SearchPath& path) const;
@@ -105,6 +106,7 @@ class ResolvedRules {
   std::shared_ptr<const Catalog> catalog_;
   std::uint64_t generation_;
   std::uint64_t fingerprint_ = 0;
+  std::string fingerprint_text_;
   std::unordered_map<std::uint32_t, std::size_t> by_oid_;
   NameIndex by_name_;                                  // relations by name, any schema
   std::vector<const TableRule*> rule_;                 // per relation: the rule in force

@@ -121,6 +121,22 @@ class Lexer {
   }
 
   /// check_name with the catalog of the session's database.
+  /// Words the catalog-aware check reacts to, by length first (most identifiers stop there).
+  enum class Word { other, relation_next, drops, resets, pgsoftdelete };
+  static Word classify(std::string_view n) {
+    switch (n.size()) {
+      case 4: return n == "from" || n == "join" || n == "into" || n == "only" || n == "copy" ? Word::relation_next : Word::other;
+      case 5: return n == "table" ? Word::relation_next : n == "reset" ? Word::resets : n == "owned" ? Word::drops : Word::other;
+      case 6: return n == "update" ? Word::relation_next : n == "schema" ? Word::drops : Word::other;
+      case 7: return n == "discard" ? Word::resets : Word::other;
+      case 8: return n == "truncate" ? Word::relation_next : Word::other;
+      case 12: return n == "pgsoftdelete" ? Word::pgsoftdelete : Word::other;
+      default: return Word::other;
+    }
+  }
+
+  /// check_name with the catalog of the session's database (whose related names include the
+  /// rules' own).
   [[gnu::noinline]] void check_name_in_catalog(std::string_view name) {
     const std::size_t atom = out_.atoms.size();
     if (atom == relation_atom_) {
@@ -132,15 +148,15 @@ class Lexer {
     } else if (related_->names_related(name)) {
       out_.names_rule_table = true;
     }
-    if (name.size() >= 4 && name.size() <= 8 &&
-        (name == "from" || name == "join" || name == "update" || name == "into" || name == "table" ||
-         name == "only" || name == "copy" || name == "truncate"))
-      relation_atom_ = atom + 1;
-    else if (name == "schema" || name == "owned")  // DROP SCHEMA … CASCADE, DROP OWNED may drop rule tables
-      out_.names_rule_table = true;
-    if (name == "pgsoftdelete") out_.mentions_pgsoftdelete = true;
-    else if (name == "reset" || name == "discard") out_.resets_settings = true;
-    else if (rules_.names_table(name) || xml_reader(name)) out_.names_rule_table = true;
+    switch (classify(name)) {
+      case Word::relation_next: relation_atom_ = atom + 1; break;
+      case Word::drops: out_.names_rule_table = true; break;  // DROP SCHEMA … CASCADE, DROP OWNED
+      case Word::resets: out_.resets_settings = true; break;
+      case Word::pgsoftdelete: out_.mentions_pgsoftdelete = true; break;
+      case Word::other:
+        if (xml_reader(name)) out_.names_rule_table = true;
+        break;
+    }
   }
 
   void line_comment() {
@@ -285,8 +301,14 @@ class Lexer {
   /// table_to_xml, query_to_xml, schema_to_xml, database_to_xml and their siblings read tables by
   /// a name or SQL in a string: the walker must see them.
   static bool xml_reader(std::string_view name) {
+    // Every such name has 7 bytes or more and starts with t, q, s or d: most identifiers stop here.
+    if (name.size() < 7) return false;
+    const char c = name[0];
+    return (c == 't' || c == 'q' || c == 's' || c == 'd') && xml_reader_name(name);
+  }
+  [[gnu::noinline]] static bool xml_reader_name(std::string_view name) {
     if (name == "ts_stat" || name == "ts_rewrite") return true;  // they run SQL text too
-    // "_to_xml" stands at byte 5 (table, query), 6 (schema) or 8 (database): one byte rules most out.
+    // "_to_xml" stands at byte 5 (table, query), 6 (schema) or 8 (database).
     if (name.size() < 12 || name.size() > 30 || (name[5] != '_' && name[6] != '_' && name[8] != '_')) return false;
     return name.starts_with("table_to_xml") || name.starts_with("query_to_xml") || name.starts_with("schema_to_xml") ||
            name.starts_with("database_to_xml");
