@@ -2,6 +2,8 @@
 // quoted identifiers and identifier case folding; anything it does not model marks the result uncertain.
 #include "rules/sql_lexer.hpp"
 
+#include <array>
+
 #include "rules/resolved_rules.hpp"
 
 
@@ -101,6 +103,7 @@ class Lexer {
       } else if (c == ':' && (at(i_ + 1) == ':' || at(i_ + 1) == '=')) {
         i_ += 2;
       } else {
+        if (related_ != nullptr) punctuation(c);
         ++i_;  // punctuation: ( ) [ ] , ; . :
       }
       bool literal = kind != AtomKind::word;
@@ -121,6 +124,30 @@ class Lexer {
   }
 
   /// check_name with the catalog of the session's database.
+  /// A FROM list: after each comma at its own depth a table name may stand too (with a catalog).
+  void punctuation(unsigned char c) {
+    if (c == '(') {
+      ++depth_;
+    } else if (c == ')') {
+      // A subquery's FROM list ends with it; the list around it, if any, goes on.
+      while (from_count_ > 0 && from_depths_[from_count_ - 1] >= depth_) --from_count_;
+      --depth_;
+    } else if (c == ';') {
+      from_count_ = 0;
+      depth_ = 0;
+    } else if (c == ',' && in_from_list()) {
+      relation_atom_ = out_.atoms.size() + 1;  // this comma is the next atom; the name after it
+    }
+  }
+  /// Inside a FROM list at the current depth.
+  bool in_from_list() const { return from_count_ > 0 && from_depths_[from_count_ - 1] == depth_; }
+  /// Words that end a FROM list.
+  static bool ends_from_list(std::string_view n) {
+    return n == "where" || n == "group" || n == "order" || n == "having" || n == "limit" || n == "offset" ||
+           n == "window" || n == "union" || n == "intersect" || n == "except" || n == "on" || n == "using" ||
+           n == "returning" || n == "set" || n == "values" || n == "fetch" || n == "for";
+  }
+
   /// Words the catalog-aware check reacts to, by length first (most identifiers stop there).
   enum class Word { other, relation_next, drops, resets, pgsoftdelete };
   static Word classify(std::string_view n) {
@@ -148,8 +175,18 @@ class Lexer {
     } else if (related_->names_related(name)) {
       out_.names_rule_table = true;
     }
+    if (in_from_list() && ends_from_list(name)) --from_count_;
     switch (classify(name)) {
-      case Word::relation_next: relation_atom_ = atom + 1; break;
+      case Word::relation_next:
+        relation_atom_ = atom + 1;
+        if (name == "from" && !in_from_list()) {
+          if (from_count_ == from_depths_.size()) {  // deeper than we follow: every name counts
+            out_.names_rule_table = true;
+          } else {
+            from_depths_[from_count_++] = depth_;
+          }
+        }
+        break;
       case Word::drops: out_.names_rule_table = true; break;  // DROP SCHEMA … CASCADE, DROP OWNED
       case Word::resets: out_.resets_settings = true; break;
       case Word::pgsoftdelete: out_.mentions_pgsoftdelete = true; break;
@@ -318,6 +355,9 @@ class Lexer {
   const RuleSet& rules_;
   const ResolvedRules* related_;
   std::size_t relation_atom_ = static_cast<std::size_t>(-1);  // the atom right after FROM, JOIN…
+  std::array<int, 16> from_depths_{};  // the depths of the FROM lists we are in, innermost last
+  std::size_t from_count_ = 0;
+  int depth_ = 0;
   LexResult& out_;
   std::size_t i_ = 0;
   std::string buffer_;

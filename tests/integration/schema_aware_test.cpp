@@ -128,8 +128,11 @@ TEST_CASE("partitions and inheritance children of a rule table are rule tables")
   SUBCASE("a partition created on the server directly: seen once a statement names it") {
     CHECK(column(c.exec("SELECT name FROM ph_1")) == "a");  // the session has read the catalog
     cluster().sql("CREATE TABLE ph_4 PARTITION OF ph FOR VALUES FROM (400) TO (500);"
-                  "INSERT INTO ph_4 VALUES (401, 'direct deleted', true), (402, 'direct live', false);");
+                  "INSERT INTO ph_4 VALUES (401, 'direct deleted', true), (402, 'direct live', false);"
+                  "CREATE TABLE ph_5 PARTITION OF ph FOR VALUES FROM (500) TO (600);"
+                  "INSERT INTO ph_5 VALUES (501, 'five deleted', true), (502, 'five live', false);");
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    CHECK(column(c.exec("SELECT name FROM (SELECT 1) x, ph_5")) == "five live");  // after a comma
     CHECK(column(c.exec("SELECT name FROM ph_4")) == "direct live");
     Conn other(schema_proxy().conninfo());
     CHECK(column(other.exec("SELECT name FROM ph_4")) == "direct live");

@@ -191,6 +191,18 @@ TEST_CASE("catalog: unknown names, unknown search_path, and what the fast path m
   auto missing = rewrite_with(engine, resolved, "SELECT * FROM newtable", {"public"});
   REQUIRE(missing.has_value());
   CHECK(missing->unknown_relation);
+  // Also after a comma in a FROM list (not in a select list or a function's arguments).
+  auto listed = rewrite_with(engine, resolved, "SELECT * FROM (SELECT 1) x, newtable", {"public"});
+  REQUIRE(listed.has_value());
+  CHECK(listed->unknown_relation);
+  auto nested = rewrite_with(engine, resolved, "SELECT * FROM (SELECT * FROM moons) x, newtable", {"public"});
+  REQUIRE(nested.has_value());
+  CHECK(nested->unknown_relation);
+  rules::Engine counting(rules);
+  (void)rewrite_with(counting, resolved, "SELECT a, b FROM moons m, generate_series(1, 3) g WHERE f(a, b)", {"public"});
+  CHECK(counting.stats().fast_path == 0);  // generate_series after the comma: unknown, parsed
+  (void)rewrite_with(counting, resolved, "SELECT a, b FROM moons WHERE f(a, b) > 1", {"public"});
+  CHECK(counting.stats().fast_path == 1);  // commas outside the FROM list: fast path
   auto known = rewrite_with(engine, resolved, "SELECT * FROM moons", {"public"});
   REQUIRE(known.has_value());
   CHECK_FALSE(known->unknown_relation);
