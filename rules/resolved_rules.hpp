@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "rules/catalog.hpp"
-#include "rules/name_set.hpp"
+#include "rules/name_flags.hpp"
 #include "rules/rule_set.hpp"
 
 namespace pgsoftdelete::rules {

@@ -58,8 +58,10 @@ void SessionRewriter::update_scope() {
   const auto generation = catalog_.database->generation();
   if (generation == catalog_generation_ && resolved_ != nullptr && resolved_->rules_ptr() == engine_->rules_ptr())
     return;
+  const bool mattered = path_matters();
   resolved_ = catalog_.database->resolved(engine_->rules_ptr());
   catalog_generation_ = generation;
+  if (!mattered && path_matters()) path_stale_ = true;  // changes went unwatched while it did not matter
 }
 
 rules::Scope SessionRewriter::scope() {
@@ -239,7 +241,9 @@ bool SessionRewriter::prepared_delete(const std::string& name) const {
 bool SessionRewriter::changes_search_path(const rules::RewriteResult& result, std::string_view sql) const {
   for (const auto& st : result.statements)
     if (st.changes_search_path) return true;
-  return catalog_.database != nullptr && mentions_search_path(sql);
+  // The text scan only where the path decides anything (update_scope marks it stale when a new
+  // catalog makes it matter): it would cost every statement a pass over its text.
+  return catalog_.database != nullptr && path_matters() && mentions_search_path(sql);
 }
 
 void SessionRewriter::note_search_path_change() {
