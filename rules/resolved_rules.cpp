@@ -118,13 +118,6 @@ ResolvedRules::ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_p
   }
 }
 
-const CatalogRelation* ResolvedRules::relation(std::uint32_t oid) const {
-  auto it = by_oid_.find(oid);
-  return it == by_oid_.end() ? nullptr : &catalog_->relations[it->second];
-}
-
-const TableRule* ResolvedRules::rule_of(const CatalogRelation& r) const { return rule_[index_of(r)]; }
-
 Resolution ResolvedRules::resolve(std::string_view schema, std::string_view name, const SearchPath& path) const {
   schema = truncate_identifier(schema);
   name = truncate_identifier(name);

@@ -60,10 +60,6 @@ class ResolvedRules {
   bool names_related(std::string_view name) const {
     return names_.may_have(name, related_flag) && (names_.flags(name) & (1u << related_flag));
   }
-  /// True when some relation of the catalog is called `name` (any schema).
-  bool knows_relation(std::string_view name) const {
-    return names_.may_have(name, known_flag) && (names_.flags(name) & (1u << known_flag));
-  }
   /// Both at once, for a name where a table name stands: {related, known}.
   std::pair<bool, bool> relation_name(std::string_view name) const {
     if (!names_.may_have(name, known_flag)) return {false, false};  // every related name is known
@@ -86,9 +82,6 @@ class ResolvedRules {
 
   /// Rule tables (named or inherited) whose schema is `schema`: DROP SCHEMA … CASCADE would drop them.
   const CatalogRelation* rule_table_in_schema(std::string_view schema) const;
-  const CatalogRelation* relation(std::uint32_t oid) const;
-  /// The rule in force for a relation of the catalog (own or inherited), or null.
-  const TableRule* rule_of(const CatalogRelation& r) const;
 
  private:
   struct NameHash {
@@ -97,7 +90,6 @@ class ResolvedRules {
   };
   using NameIndex = std::unordered_map<std::string, std::vector<std::size_t>, NameHash, std::equal_to<>>;
 
-  std::size_t index_of(const CatalogRelation& r) const { return static_cast<std::size_t>(&r - catalog_->relations.data()); }
   /// `oid` and every relation below it (partitions, children), recursively.
   std::vector<std::size_t> with_descendants(std::uint32_t oid) const;
   std::vector<ForeignKeyHazard> propagate_hazards(bool truncate) const;

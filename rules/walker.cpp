@@ -97,7 +97,7 @@ void Walker::visit(NodeId obj, const pb::Descriptor* type, Parent parent) {
   if (type == types_.copy_stmt) return on_copy(obj);
   if (type == types_.truncate_stmt) return on_truncate(obj);
   if (type == types_.do_stmt) return on_do(obj);
-  if (type == types_.func_call) return on_func_call(obj, parent);
+  if (type == types_.func_call) return on_func_call(obj);
   if (type == types_.rename_stmt) return on_rename(obj);
   if (type == types_.alter_table_stmt) return on_alter_table(obj);
   if (type == types_.alter_object_schema_stmt) return on_alter_schema(obj);

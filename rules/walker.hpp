@@ -120,7 +120,9 @@ class Walker {
   bool refuse_view_target(const Resolution& r, const Relation& rv, std::string_view statement);
   void refuse_ddl(std::string what, const std::string& table, int location);
   /// table_to_xml('t', …), query_to_xml('select …', …) and their siblings read by name or run SQL text.
-  void on_func_call(NodeId f, Parent parent);
+  void on_func_call(NodeId f);
+  /// The column names a SET list / targetList assigns (UPDATE, MERGE … UPDATE, ON CONFLICT DO UPDATE).
+  std::vector<std::string> target_columns(NodeId target_list) const;
 
   // generic walk and WITH scopes (walker.cpp)
   void visit_node(NodeId wrapper, Parent parent);

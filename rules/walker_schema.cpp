@@ -94,11 +94,8 @@ void Walker::on_insert(NodeId i) {
     Relation rv = relation(t_.get(i, "relation"));
     const Resolution res = resolve(rv);
     if (res.relation != nullptr) {
-      std::vector<std::string> columns;
-      NodeId targets = t_.get(conflict, "targetList");
-      for (NodeId t = targets ? t_.node(targets).first : 0; t != 0; t = t_.node(t).next)
-        columns.push_back(t_.string(t_.get(t, "ResTarget"), "name"));
-      refuse_hazard(resolved_->update_hazard(res.relation->oid, columns), "UPDATE", rv);
+      refuse_hazard(resolved_->update_hazard(res.relation->oid, target_columns(t_.get(conflict, "targetList"))),
+                    "UPDATE", rv);
       if (error) return;
     }
   }
@@ -205,7 +202,14 @@ void Walker::on_drop(NodeId d) {
 // Functions that read a table named by a string, or run SQL given as text: PostgreSQL runs them
 // below the proxy. SQL text given as a literal is rewritten like any statement; anything else that
 // may reach a rule table is refused.
-void Walker::on_func_call(NodeId f, Parent parent) {
+std::vector<std::string> Walker::target_columns(NodeId target_list) const {
+  std::vector<std::string> columns;
+  for (NodeId t = target_list ? t_.node(target_list).first : 0; t != 0; t = t_.node(t).next)
+    columns.push_back(t_.string(t_.get(t, "ResTarget"), "name"));
+  return columns;
+}
+
+void Walker::on_func_call(NodeId f) {
   NodeId names = t_.get(f, "funcname");
   std::string name;
   std::size_t n = t_.size(names);
@@ -264,7 +268,6 @@ void Walker::on_func_call(NodeId f, Parent parent) {
     if (at < 0) return fail_internal("the query of " + name);
     edits.push_back({begin_of(at), end_of(at), string_literal(**rewritten)});
   }
-  (void)parent;
   for (NodeId a = args ? t_.node(args).first : 0; a != 0 && !error; a = t_.node(a).next)
     if (a != first) visit_node(a, Parent{types_.func_call, "args"});
 }

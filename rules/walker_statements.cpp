@@ -86,11 +86,7 @@ void Walker::on_update(NodeId u) {
   children(u, types_.update_stmt, {"relation", "withClause"});
   if (error) return;
   if (res.relation != nullptr) {
-    std::vector<std::string> columns;
-    NodeId targets = t_.get(u, "targetList");
-    for (NodeId t = targets ? t_.node(targets).first : 0; t != 0; t = t_.node(t).next)
-      columns.push_back(t_.string(t_.get(t, "ResTarget"), "name"));
-    refuse_hazard(resolved_->update_hazard(res.relation->oid, columns), "UPDATE", rv);
+    refuse_hazard(resolved_->update_hazard(res.relation->oid, target_columns(t_.get(u, "targetList"))), "UPDATE", rv);
     if (error) return;
   }
   if (!rule) return;
@@ -123,11 +119,8 @@ void Walker::on_merge(NodeId m) {
       if (command == "CMD_DELETE") {
         refuse_hazard(resolved_->delete_hazard(res.relation->oid), "DELETE", rv);
       } else if (command == "CMD_UPDATE") {
-        std::vector<std::string> columns;
-        NodeId targets = t_.get(clause, "targetList");
-        for (NodeId t = targets ? t_.node(targets).first : 0; t != 0; t = t_.node(t).next)
-          columns.push_back(t_.string(t_.get(t, "ResTarget"), "name"));
-        refuse_hazard(resolved_->update_hazard(res.relation->oid, columns), "UPDATE", rv);
+        refuse_hazard(resolved_->update_hazard(res.relation->oid, target_columns(t_.get(clause, "targetList"))),
+                      "UPDATE", rv);
       }
     }
     if (error) return;
