@@ -72,6 +72,7 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
   SearchPath running_path = path;  // unknown after a statement that may change it
   bool catalog_changed = false;    // DDL earlier in the string: the catalog we resolve with is old
   std::size_t tok = 0;  // first token not yet attributed to a statement
+  TokenNesting nesting(tokens);
   NodeId stmts = tree.get(tree.root(), "stmts");
   for (NodeId raw = stmts ? tree.node(stmts).first : 0; raw != 0; raw = tree.node(raw).next) {
     NodeId stmt = tree.get(raw, "stmt");
@@ -118,7 +119,7 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
           "as a query of its own, so that the proxy reads the catalog it makes"));
     // A transaction end or rollback may take back a search_path set earlier in the transaction.
     if (stmt_type == "TransactionStmt") running_path = SearchPath{};
-    Walker walker(sql, tree, tokens, rules, hints, user, is_strict(stmt_type), resolved, running_path);
+    Walker walker(sql, tree, tokens, nesting, rules, hints, user, is_strict(stmt_type), resolved, running_path);
     if (stmt_type == "DeleteStmt") walker.top_delete = tree.get(stmt, "DeleteStmt");
     NodeId prepare = tree.get(stmt, "PrepareStmt");
     if (prepare) walker.top_delete = tree.get(tree.get(prepare, "query"), "DeleteStmt");

@@ -29,19 +29,49 @@ Tok from_pg(pg_query::Token t) {
     case pg_query::AS: return Tok::kw_as;
     case pg_query::TABLE: return Tok::kw_table;
     case pg_query::UESCAPE: return Tok::kw_uescape;
+    case pg_query::ASCII_44: return Tok::comma;
+    case pg_query::SELECT: return Tok::kw_select;
+    case pg_query::WITH:
+    case pg_query::WITH_LA: return Tok::kw_with;
+    case pg_query::VALUES: return Tok::kw_values;
+    case pg_query::INSERT: return Tok::kw_insert;
+    case pg_query::UPDATE: return Tok::kw_update;
+    case pg_query::ON: return Tok::kw_on;
+    case pg_query::JOIN: return Tok::kw_join;
+    case pg_query::INNER_P: return Tok::kw_inner;
+    case pg_query::LEFT: return Tok::kw_left;
+    case pg_query::RIGHT: return Tok::kw_right;
+    case pg_query::FULL: return Tok::kw_full;
+    case pg_query::CROSS: return Tok::kw_cross;
+    case pg_query::NATURAL: return Tok::kw_natural;
+    case pg_query::OUTER_P: return Tok::kw_outer;
+    case pg_query::GROUP_P: return Tok::kw_group;
+    case pg_query::HAVING: return Tok::kw_having;
+    case pg_query::WINDOW: return Tok::kw_window;
+    case pg_query::ORDER: return Tok::kw_order;
+    case pg_query::LIMIT: return Tok::kw_limit;
+    case pg_query::OFFSET: return Tok::kw_offset;
+    case pg_query::FETCH: return Tok::kw_fetch;
+    case pg_query::FOR: return Tok::kw_for;
+    case pg_query::UNION: return Tok::kw_union;
+    case pg_query::INTERSECT: return Tok::kw_intersect;
+    case pg_query::EXCEPT: return Tok::kw_except;
     default: return Tok::other;
   }
 }
 
-constexpr std::array<std::pair<std::string_view, Tok>, 8> keywords = {{
-    {"only", Tok::kw_only},
-    {"from", Tok::kw_from},
-    {"delete", Tok::kw_delete},
-    {"using", Tok::kw_using},
-    {"where", Tok::kw_where},
-    {"returning", Tok::kw_returning},
-    {"as", Tok::kw_as},
-    {"table", Tok::kw_table},
+constexpr std::array<std::pair<std::string_view, Tok>, 33> keywords = {{
+    {"only", Tok::kw_only},       {"from", Tok::kw_from},       {"delete", Tok::kw_delete},
+    {"using", Tok::kw_using},     {"where", Tok::kw_where},     {"returning", Tok::kw_returning},
+    {"as", Tok::kw_as},           {"table", Tok::kw_table},     {"select", Tok::kw_select},
+    {"with", Tok::kw_with},       {"values", Tok::kw_values},   {"insert", Tok::kw_insert},
+    {"update", Tok::kw_update},   {"on", Tok::kw_on},           {"join", Tok::kw_join},
+    {"inner", Tok::kw_inner},     {"left", Tok::kw_left},       {"right", Tok::kw_right},
+    {"full", Tok::kw_full},       {"cross", Tok::kw_cross},     {"natural", Tok::kw_natural},
+    {"outer", Tok::kw_outer},     {"group", Tok::kw_group},     {"having", Tok::kw_having},
+    {"window", Tok::kw_window},   {"order", Tok::kw_order},     {"limit", Tok::kw_limit},
+    {"offset", Tok::kw_offset},   {"fetch", Tok::kw_fetch},     {"for", Tok::kw_for},
+    {"union", Tok::kw_union},     {"intersect", Tok::kw_intersect}, {"except", Tok::kw_except},
 }};
 
 Tok from_atom(std::string_view text) {
@@ -54,6 +84,7 @@ Tok from_atom(std::string_view text) {
       case '*': return Tok::star;
       case '.': return Tok::dot;
       case ';': return Tok::semicolon;
+      case ',': return Tok::comma;
       default: break;
     }
   }

@@ -31,6 +31,12 @@ enum class Tok : std::uint8_t {
   kw_as,      ///< AS
   kw_table,   ///< TABLE
   kw_uescape, ///< UESCAPE (after a U&"…" identifier; only from the PostgreSQL scanner)
+  comma,      ///< ,
+  // Where a query starts (after a '(') and where the clauses around a FROM list, WHERE or ON end.
+  kw_select, kw_with, kw_values, kw_insert, kw_update,
+  kw_on, kw_join, kw_inner, kw_left, kw_right, kw_full, kw_cross, kw_natural, kw_outer,
+  kw_group, kw_having, kw_window, kw_order, kw_limit, kw_offset, kw_fetch, kw_for,
+  kw_union, kw_intersect, kw_except,
 };
 
 /// One token: byte range and kind.

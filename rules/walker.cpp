@@ -1,5 +1,5 @@
-// The walker's generic walk, WITH scopes, table references (wrapped in filtered subqueries) and the
-// column references such a subquery would break.
+// The walker's generic walk, WITH scopes, table references (filtered in place or wrapped in filtered
+// subqueries) and the column references such a subquery would break.
 #include "rules/walker.hpp"
 
 #include <algorithm>
@@ -93,6 +93,7 @@ void Walker::visit(NodeId obj, const pb::Descriptor* type, Parent parent) {
   if (error) return;
   if (type == types_.range_var) return on_range_var(obj, parent);
   if (type == types_.range_table_sample) return on_table_sample(obj, parent);
+  if (type == types_.join_expr) return on_join(obj);
   if (type == types_.column_ref) return column_refs_.push_back(obj);
   if (type == types_.copy_stmt) return on_copy(obj);
   if (type == types_.truncate_stmt) return on_truncate(obj);
@@ -159,11 +160,20 @@ void Walker::on_query(NodeId obj, const pb::Descriptor* type) {
       if (!recursive) cte_scopes_.back().push_back(t_.string(cte, "ctename"));
     }
   }
+  // A SELECT filters the references of its FROM list in its WHERE; UPDATE / DELETE those of FROM / USING
+  // next to their target's (not beside WHERE CURRENT OF); MERGE's ON decides what is inserted, so not there.
+  Scope scope;
+  scope.top = type == types_.select_stmt ||
+              ((type == types_.update_stmt || type == types_.delete_stmt) && !where_is_current_of(obj));
+  scopes_.push_back(std::move(scope));
   if (type == types_.delete_stmt) on_delete(obj);
   else if (type == types_.update_stmt) on_update(obj);
   else if (type == types_.merge_stmt) on_merge(obj);
   else if (type == types_.insert_stmt) on_insert(obj);
   else children(obj, type, {"withClause"});
+  if (type == types_.select_stmt && !scopes_.back().preds.empty() && !error)
+    emit_where(scopes_.back(), t_.get(obj, "whereClause") != 0);
+  scopes_.pop_back();
   if (with) cte_scopes_.pop_back();
 }
 
@@ -255,7 +265,7 @@ void Walker::on_range_var(NodeId id, Parent parent) {
   if (read && refuse_rule_ancestor(res, rv, "reading")) return;
   const TableRule* rule = res.rule;
   if (!rule) return;
-  if (read) return wrap_reference(rv, *rule);
+  if (read) return filter_reference(rv, *rule);
   // Targets of INSERT / SELECT INTO / CREATE VIEW names, and FOR UPDATE OF names (which name our
   // filtered subqueries, and PostgreSQL locks the table rows inside them).
   if ((type == types_.insert_stmt && field == "relation") ||
@@ -303,6 +313,7 @@ void Walker::on_table_sample(NodeId obj, Parent parent) {
                               rv.location);
   auto s = reference_span(rv);
   if (!s) return;
+  if (filter_in_place(rv, *rule, v, *s)) return;  // sampled, then filtered: a sample of the live rows
   // The clause: TABLESAMPLE method (args) [REPEATABLE (seed)]; the node's location is the method.
   const int method = token_at(static_cast<int>(t_.number(obj, "location", -1)));
   const int keyword = prev_code(method);
@@ -321,21 +332,25 @@ void Walker::on_table_sample(NodeId obj, Parent parent) {
   if (!rv.has_alias) wrapped_unaliased_.push_back(rv.name);
 }
 
-void Walker::wrap_reference(const Relation& rv, const TableRule& rule) {
-  Visibility v = visibility(rule, rv);
+void Walker::filter_reference(const Relation& rv, const TableRule& rule) {
+  const Visibility v = visibility(rule, rv);
   if (error || v == Visibility::all) return;
   auto s = reference_span(rv);
   if (!s) return;
+  if (!filter_in_place(rv, rule, v, *s)) wrap_reference(rv, rule, v, *s);
+}
+
+void Walker::wrap_reference(const Relation& rv, const TableRule& rule, Visibility v, const Span& s) {
   std::string replacement =
-      "(SELECT * FROM " + std::string(text(s->first, s->last)) + " WHERE " + predicate(rule, v, "") + ")";
-  if (!rv.has_alias) replacement += " " + std::string(text(s->name, s->name_last));
-  std::size_t begin = begin_of(s->first);
-  int before = prev_code(s->first);
+      "(SELECT * FROM " + std::string(text(s.first, s.last)) + " WHERE " + predicate(rule, v, "") + ")";
+  if (!rv.has_alias) replacement += " " + std::string(text(s.name, s.name_last));
+  std::size_t begin = begin_of(s.first);
+  int before = prev_code(s.first);
   if (kind(before) == Tok::kw_table) {  // `TABLE humans` is short for SELECT * FROM humans
     replacement = "SELECT * FROM " + replacement;
     begin = begin_of(before);
   }
-  edits.push_back({begin, end_of(s->last), std::move(replacement)});
+  edits.push_back({begin, end_of(s.last), std::move(replacement)});
   wrapped_visible_.push_back(rv.has_alias ? rv.alias : rv.name);
   if (!rv.has_alias) wrapped_unaliased_.push_back(rv.name);
 }

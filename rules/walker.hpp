@@ -18,6 +18,7 @@
 #include "rules/schema.hpp"
 #include "rules/splice.hpp"
 #include "rules/sql_tokens.hpp"
+#include "rules/token_nesting.hpp"
 
 namespace pgsoftdelete::rules {
 
@@ -35,11 +36,12 @@ class Walker {
 
   /// `resolved` (may be null: names alone decide) is the catalog of the session's database with the same
   /// rules; `path` the search_path unqualified names are looked up in.
-  Walker(std::string_view sql, const parser::JsonTree& tree, const std::vector<SqlToken>& tokens, const RuleSet& rules,
-         const Hints& hints, std::string_view user, bool strict, const ResolvedRules* resolved = nullptr,
-         const SearchPath& path = {})
-      : sql_(sql), t_(tree), tokens_(tokens), rules_(rules), hints_(hints), user_(user), strict_(strict),
-        resolved_(resolved), path_(path), schema_(TreeSchema::get()), types_(schema_.types()) {}
+  /// `nesting` is the parenthesis nesting of `tokens` (shared by the statements of one string).
+  Walker(std::string_view sql, const parser::JsonTree& tree, const std::vector<SqlToken>& tokens,
+         TokenNesting& nesting, const RuleSet& rules, const Hints& hints, std::string_view user, bool strict,
+         const ResolvedRules* resolved = nullptr, const SearchPath& path = {})
+      : sql_(sql), t_(tree), tokens_(tokens), nesting_(nesting), rules_(rules), hints_(hints), user_(user),
+        strict_(strict), resolved_(resolved), path_(path), schema_(TreeSchema::get()), types_(schema_.types()) {}
 
   std::optional<parser::Error> error;  ///< the first error; edits are then meaningless
   std::vector<Edit> edits;             ///< the splices, in no particular order
@@ -58,6 +60,29 @@ class Walker {
   struct Parent {
     const google::protobuf::Descriptor* type = nullptr;
     std::string_view field;
+  };
+  /// Where a rule table reference's filter goes (walker_placement.cpp).
+  enum class Placement : std::uint8_t {
+    where,     ///< ANDed into the WHERE of the query level whose FROM list holds the reference
+    on,        ///< ANDed into the ON condition of a join above the reference
+    subquery,  ///< the reference becomes `(SELECT * FROM t WHERE …) t`: no predicate can say it
+  };
+  /// A join the walk is inside of, and on which side.
+  struct JoinFrame {
+    NodeId join = 0;
+    bool right = false;
+  };
+  /// A query level (SELECT, UPDATE, DELETE, MERGE, INSERT) being walked.
+  struct Scope {
+    bool top = false;    ///< references reached through inner joins / preserved sides go to its WHERE
+    std::string preds;   ///< those predicates, ANDed
+    int anchor = -1;     ///< a token of its FROM list: where its WHERE / the end of the list is found from
+    std::vector<JoinFrame> joins;  ///< the joins around the reference being walked, outermost first
+  };
+  /// Predicates waiting for a join's ON condition.
+  struct JoinPredicates {
+    NodeId join = 0;
+    std::string preds;
   };
   /// A RangeVar's fields, decoded.
   struct Relation {
@@ -142,13 +167,37 @@ class Walker {
   void on_table_sample(NodeId obj, Parent parent);
   /// The token that closes the parenthesis opened at token `open` (-1 if none).
   int matching_paren(int open) const;
-  void wrap_reference(const Relation& rv, const TableRule& rule);
+  /// A rule table read in a FROM list, a join or USING: filtered in place where a predicate can say it, else
+  /// wrapped in a filtered subquery.
+  void filter_reference(const Relation& rv, const TableRule& rule);
+  void wrap_reference(const Relation& rv, const TableRule& rule, Visibility v, const Span& s);
+
+  // predicate placement (walker_placement.cpp)
+  void on_join(NodeId j);
+  Placement placement(NodeId* join) const;
+  /// How the reference is named for its columns: its alias, or its name as written (nullopt: none that
+  /// reaches the column by name, e.g. an alias that renames columns).
+  std::optional<std::string> qualifier(const Relation& rv, const Span& s);
+  /// Records the reference's predicate where placement() says; false when only a subquery can filter it.
+  bool filter_in_place(const Relation& rv, const TableRule& rule, Visibility v, const Span& s);
+  /// The depth of the query level whose text holds token `tok`.
+  int query_level(int tok);
+  /// Token `j`, at a clause's own depth, ends a FROM list / WHERE (`on`: or a join's ON condition).
+  bool ends_clause(int j, bool on) const;
+  /// The last token of the clause that starts after token `from`, at depth `level`; `stop`: the token ending it.
+  int clause_last(int from, int level, bool on, int* stop);
+  void emit_where(const Scope& scope, bool has_where);
+  void emit_on(NodeId join, const std::string& preds);
+  /// The smallest `location` in a subtree (the first token of an expression, or the '(' before it): -1 if none.
+  int min_location(NodeId n) const;
   std::string field_name(NodeId fields, std::size_t index) const;
   void check_column_refs();
 
   // statements (walker_statements.cpp)
   void add_predicate(int target_end, bool has_where, const std::string& pred);
   bool where_is_current_of(NodeId stmt) const;
+  static std::string target_predicate(const TableRule& rule, Visibility v, std::string_view qualifier,
+                                      const std::string& from_preds);
   void on_delete(NodeId d);
   void on_update(NodeId u);
   void on_merge(NodeId m);
@@ -159,6 +208,7 @@ class Walker {
   std::string_view sql_;
   const parser::JsonTree& t_;
   const std::vector<SqlToken>& tokens_;
+  TokenNesting& nesting_;
   const RuleSet& rules_;
   const Hints& hints_;
   std::string_view user_;
@@ -171,6 +221,9 @@ class Walker {
   std::vector<NodeId> column_refs_;
   std::vector<std::string> wrapped_visible_;    ///< names (alias or table) of wrapped references
   std::vector<std::string> wrapped_unaliased_;  ///< table names of wrapped references without alias
+  std::vector<Scope> scopes_;
+  std::vector<JoinPredicates> join_preds_;
+  std::vector<int> conflict_on_;  ///< the ON tokens of ON CONFLICT clauses (they end a FROM list)
 };
 
 }  // namespace pgsoftdelete::rules

@@ -90,6 +90,7 @@ bool Walker::refuse_view_target(const Resolution& r, const Relation& rv, std::st
 
 void Walker::on_insert(NodeId i) {
   NodeId conflict = t_.get(i, "onConflictClause");
+  if (conflict != 0) conflict_on_.push_back(token_at(static_cast<int>(t_.number(conflict, "location", -1))));
   if (conflict != 0 && t_.string(conflict, "action") == "ONCONFLICT_UPDATE" && resolved_ != nullptr) {
     Relation rv = relation(t_.get(i, "relation"));
     const Resolution res = resolve(rv);

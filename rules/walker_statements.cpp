@@ -36,6 +36,14 @@ void Walker::add_predicate(int target_end, bool has_where, const std::string& pr
   }
 }
 
+/// The target's predicate, then those of the tables in FROM / USING.
+std::string Walker::target_predicate(const TableRule& rule, Visibility v, std::string_view qualifier,
+                                     const std::string& from_preds) {
+  std::string out = predicate(rule, v, qualifier);
+  if (!from_preds.empty()) out += " AND " + from_preds;
+  return out;
+}
+
 bool Walker::where_is_current_of(NodeId stmt) const { return t_.get(t_.get(stmt, "whereClause"), "CurrentOfExpr") != 0; }
 
 void Walker::on_delete(NodeId d) {
@@ -45,22 +53,27 @@ void Walker::on_delete(NodeId d) {
   if (refuse_rule_ancestor(res, rv, "DELETE from") || refuse_view_target(res, rv, "DELETE")) return;
   children(d, types_.delete_stmt, {"relation", "withClause"});
   if (error) return;
-  if (!rule) {
-    if (res.relation != nullptr) refuse_hazard(resolved_->delete_hazard(res.relation->oid), "DELETE", rv);
-    return;
+  bool hard = true;
+  Visibility v = Visibility::all;
+  if (rule) {
+    hard = hard_delete(*rule, rv);
+    v = visibility(*rule, rv);
   }
-  bool hard = hard_delete(*rule, rv);
-  Visibility v = visibility(*rule, rv);
   if (error) return;
   if (hard && res.relation != nullptr) refuse_hazard(resolved_->delete_hazard(res.relation->oid), "DELETE", rv);
   if (error) return;
+  // The predicates of the rule tables in USING, and the target's own (not beside WHERE CURRENT OF: the
+  // cursor was declared through us, over live rows only).
+  std::string preds = std::move(scopes_.back().preds);
+  if (!rule && preds.empty()) return;
   auto s = reference_span(rv);
   if (!s) return;
   int alias = -1;
   int end = after_alias(rv, *s, &alias);
   if (end < 0) return;
-  std::string qualifier(alias >= 0 ? text(alias) : text(s->name, s->name_last));
-  if (!hard) {
+  if (rule && v != Visibility::all && !where_is_current_of(d))
+    preds = target_predicate(*rule, v, alias >= 0 ? text(alias) : text(s->name, s->name_last), preds);
+  if (rule && !hard) {
     int from = prev_code(s->first);
     int del = prev_code(from);
     if (kind(from) != Tok::kw_from || kind(del) != Tok::kw_delete) return fail_internal("DELETE FROM");
@@ -73,9 +86,7 @@ void Walker::on_delete(NodeId d) {
     }
     if (d == top_delete) delete_to_update = true;
   }
-  // WHERE CURRENT OF: the cursor was declared through us, over live rows only.
-  if (v == Visibility::all || where_is_current_of(d)) return;
-  add_predicate(end, t_.get(d, "whereClause") != 0, predicate(*rule, v, qualifier));
+  if (!preds.empty()) add_predicate(end, t_.get(d, "whereClause") != 0, preds);
 }
 
 void Walker::on_update(NodeId u) {
@@ -89,16 +100,18 @@ void Walker::on_update(NodeId u) {
     refuse_hazard(resolved_->update_hazard(res.relation->oid, target_columns(t_.get(u, "targetList"))), "UPDATE", rv);
     if (error) return;
   }
-  if (!rule) return;
-  Visibility v = visibility(*rule, rv);
-  if (error || v == Visibility::all || where_is_current_of(u)) return;
+  std::string preds = std::move(scopes_.back().preds);  // those of the rule tables in FROM
+  const Visibility v = rule ? visibility(*rule, rv) : Visibility::all;
+  if (error) return;
+  const bool filter_target = v != Visibility::all && !where_is_current_of(u);
+  if (preds.empty() && !filter_target) return;
   auto s = reference_span(rv);
   if (!s) return;
   int alias = -1;
   int end = after_alias(rv, *s, &alias);
   if (end < 0) return;
-  add_predicate(end, t_.get(u, "whereClause") != 0,
-                predicate(*rule, v, alias >= 0 ? text(alias) : text(s->name, s->name_last)));
+  if (filter_target) preds = target_predicate(*rule, v, alias >= 0 ? text(alias) : text(s->name, s->name_last), preds);
+  add_predicate(end, t_.get(u, "whereClause") != 0, preds);
 }
 
 void Walker::on_merge(NodeId m) {

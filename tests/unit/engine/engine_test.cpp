@@ -149,7 +149,7 @@ TEST_CASE("engine: names longer than 63 bytes are read as the server truncates t
     auto r = engine.rewrite(c.sql, {}, "app");
     REQUIRE(r);
     CHECK_FALSE(r->unchanged);
-    CHECK(r->sql.find("WHERE NOT is_deleted") != std::string::npos);
+    CHECK(r->sql.find(".is_deleted") != std::string::npos);  // the predicate, qualified by the name as written
   }
   auto shorter = engine.rewrite("SELECT * FROM " + std::string(62, 'h'), {}, "app");
   REQUIRE(shorter);

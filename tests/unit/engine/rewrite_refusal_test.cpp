@@ -25,9 +25,12 @@ const std::vector<Refusal> refusals = {
      "MERGE into soft-delete table humans"},
     {"TABLESAMPLE whose arguments read a rule table", "SELECT * FROM humans TABLESAMPLE SYSTEM ((SELECT count(*) FROM humans))",
      "0A000", "TABLESAMPLE arguments"},
-    {"system column", "SELECT ctid, * FROM humans", "0A000", "system column ctid"},
-    {"qualified system column", "SELECT h.xmin FROM humans h", "0A000", "system column xmin"},
-    {"three-part column reference", "SELECT public.humans.id FROM public.humans", "0A000", "schema-qualified column reference"},
+    // A reference filtered in place keeps its system columns; one wrapped in a subquery (a FULL JOIN side) has none.
+    {"system column beside a FULL JOIN", "SELECT ctid, * FROM humans FULL JOIN aliens USING (id)", "0A000", "system column ctid"},
+    {"qualified system column of a FULL JOIN side", "SELECT h.xmin FROM humans h FULL JOIN aliens a ON true", "0A000",
+     "system column xmin"},
+    {"three-part column reference to a FULL JOIN side", "SELECT public.humans.id FROM public.humans FULL JOIN aliens ON true",
+     "0A000", "schema-qualified column reference"},
     {"bad hint", "/* pgsoftdelete: skip humans */ SELECT * FROM humans", "22023", "pgsoftdelete hint"},
     {"unknown hint", "/* pgsoftdelete: show=humans */ SELECT * FROM humans", "22023", "unknown pgsoftdelete hint"},
     {"DO block naming a rule table", "DO $$BEGIN DELETE FROM humans; END$$", "0A000", "DO block"},
@@ -54,7 +57,7 @@ TEST_CASE("refusals: syntax errors carry the server's cursor position") {
   auto r = rewrite_slow("SELECT * FRO humans");
   REQUIRE_FALSE(r);
   CHECK(r.error().position == 10);  // as the server: caret under "FRO"
-  auto t = rewrite_slow("SELECT 'é', ctid FROM humans");
+  auto t = rewrite_slow("SELECT 'é', ctid FROM humans FULL JOIN aliens ON true");
   REQUIRE_FALSE(t);
   CHECK(t.error().position == 13);  // characters, not bytes
 }
