@@ -164,7 +164,7 @@ struct Checker {
   }
 
   void visible_state(const std::string& after) {
-    for (const char* table : {"humans", "aliens", "ships", "planets", "visits", "fleet", "crew", "other.ships",
+    for (const char* table : {"humans", "aliens", "ships", "badges", "planets", "visits", "fleet", "crew", "other.ships",
                               "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll"}) {
       std::string sql = std::string("SELECT * FROM ") + table;
       auto sent = through_engine(sql);
@@ -211,6 +211,71 @@ struct Checker {
   }
 };
 
+/// Every join shape the engine places a predicate for: each join kind, with a rule table on either side or
+/// both, by ON, USING and NATURAL, and nested inside the nullable or preserved side of another join, bare,
+/// in parentheses or behind a join alias.
+std::vector<std::string> join_matrix() {
+  struct Pair {
+    const char* left;
+    const char* right;
+    const char* on;  ///< the join condition (ON …, USING (…)), or "" for NATURAL
+  };
+  const Pair pairs[] = {
+      {"humans h", "planets p", "ON h.planet_id = p.id"},      // rule – plain
+      {"planets p", "humans h", "ON h.planet_id = p.id"},      // plain – rule
+      {"aliens a", "humans h", "ON a.human_id = h.id"},        // rule – rule, both kinds
+      {"humans h", "aliens a", "ON a.human_id = h.id AND a.tentacles > 2"},
+      {"badges b", "visits v", "USING (human_id)"},            // rule – plain by USING
+      {"visits v", "badges b", "USING (human_id)"},
+      {"badges b", "aliens a", "USING (human_id)"},            // rule – rule by USING
+      {"badges b", "visits v", ""},                            // NATURAL
+      {"visits v", "badges b", ""},
+      {"aliens a", "badges b", ""},
+  };
+  const char* kinds[] = {"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"};
+  std::vector<std::string> out;
+  for (const auto& p : pairs) {
+    for (const char* kind : kinds) {
+      const std::string join = *p.on ? std::string(p.left) + " " + kind + " " + p.right + " " + p.on
+                                     : std::string(p.left) + " NATURAL " + kind + " " + p.right;
+      out.push_back("SELECT * FROM " + join);
+      // An anti-join and an OR across both sides: where the filter goes decides these.
+      if (*p.on && std::string_view(p.on).starts_with("ON")) {
+        const std::string l(std::string_view(p.left).substr(std::string_view(p.left).find(' ') + 1));
+        const std::string r(std::string_view(p.right).substr(std::string_view(p.right).find(' ') + 1));
+        out.push_back("SELECT * FROM " + join + " WHERE " + r + " IS NULL OR " + l + " IS NULL");
+      }
+    }
+    out.push_back("SELECT * FROM " + std::string(p.left) + " CROSS JOIN " + p.right);
+    out.push_back("SELECT count(*) FROM " + std::string(p.left) + ", " + p.right);
+  }
+  // Nesting: an inner join of two rule tables inside another join, as the nullable or the preserved side.
+  for (const char* outer : kinds) {
+    for (const char* inner : kinds) {
+      const std::string ha = std::string("humans h ") + inner + " aliens a ON a.human_id = h.id";
+      out.push_back("SELECT * FROM planets p " + std::string(outer) + " (" + ha + ") ON h.planet_id = p.id");
+      out.push_back("SELECT * FROM (" + ha + ") " + outer + " planets p ON h.planet_id = p.id");
+      out.push_back("SELECT * FROM planets p " + std::string(outer) + " " + ha + " ON h.planet_id = p.id");
+      out.push_back("SELECT p.id, j.tentacles, j.age FROM planets p " + std::string(outer) + " (" + ha +
+                    ") AS j ON j.tentacles = p.id");
+      out.push_back("SELECT * FROM planets p " + std::string(outer) + " (badges b " + inner +
+                    " visits v USING (human_id)) ON v.planet_id = p.id");
+      out.push_back("SELECT count(*), count(j.badge) FROM (badges b " + std::string(inner) +
+                    " visits v USING (human_id)) AS j " + outer + " ships s ON s.owner_id = j.human_id");
+    }
+  }
+  // Chains of joins, and a join inside a subquery of a join.
+  out.push_back("SELECT * FROM humans h LEFT JOIN aliens a ON a.human_id = h.id LEFT JOIN ships s ON s.owner_id = h.id "
+                "JOIN planets p ON p.id = h.planet_id");
+  out.push_back("SELECT * FROM planets p LEFT JOIN humans h JOIN aliens a ON a.human_id = h.id LEFT JOIN ships s "
+                "ON s.captain_id = a.id ON h.planet_id = p.id");
+  out.push_back("SELECT * FROM planets p LEFT JOIN (SELECT h.id, a.name FROM humans h LEFT JOIN aliens a "
+                "ON a.human_id = h.id) x ON x.id = p.id");
+  out.push_back("SELECT * FROM planets p WHERE NOT EXISTS (SELECT FROM humans h RIGHT JOIN ships s ON s.owner_id = h.id "
+                "WHERE h.planet_id = p.id)");
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -237,6 +302,7 @@ int main(int argc, char** argv) {
   Checker check{engine, live.get(), clean.get(), &resolved, &path};
 
   auto reads = read_lines(argv[2]);
+  for (auto& q : join_matrix()) reads.push_back(std::move(q));
   for (const auto& q : reads) check.read(q);
   int read_rewritten = check.rewritten;
   // The same queries again: now answered from the rewrite cache where the engine could cache them.

@@ -25,6 +25,10 @@ INSERT INTO ships SELECT g, 'ship' || g, 1 + (g * 7) % 80, CASE WHEN g % 4 = 0 T
 CREATE TABLE visits (human_id int, planet_id int, day int);
 INSERT INTO visits SELECT 1 + (g * 17) % 80, 1 + (g * 5) % 12, g % 30 FROM generate_series(1, 200) g;
 
+-- A rule table that shares only human_id with visits and aliens: for USING and NATURAL joins.
+CREATE TABLE badges (human_id int, badge text, is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO badges SELECT 1 + (g * 7) % 90, 'badge' || g, g % 3 = 0 FROM generate_series(1, 90) g;
+
 -- The partial index the README recommends: used by the rewritten queries.
 CREATE INDEX humans_live_name ON humans (name) WHERE NOT is_deleted;
 CREATE INDEX aliens_live_human ON aliens (human_id) WHERE deleted_at IS NULL;
