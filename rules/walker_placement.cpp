@@ -110,6 +110,8 @@ bool Walker::filter_in_place(const Relation& rv, const TableRule& rule, Visibili
 
 // The innermost '(' around the token that opens a query is the query's own level; a statement's top
 // level is depth 0. Join groups, ONLY ( ), function arguments and column lists are not query levels.
+// INSERT, UPDATE and DELETE are unreserved (a table may be called `update`): they open a query only as
+// the body of a CTE or of COPY.
 int Walker::query_level(int tok) {
   for (int g = nesting_.enclosing(tok); g >= 0; g = nesting_.enclosing(g)) {
     if (kind(g) != Tok::lparen) continue;
@@ -117,10 +119,16 @@ int Walker::query_level(int tok) {
       case Tok::kw_select:
       case Tok::kw_with:
       case Tok::kw_values:
-      case Tok::kw_table:
+      case Tok::kw_table: return nesting_.depth(g) + 1;
       case Tok::kw_insert:
       case Tok::kw_update:
-      case Tok::kw_delete: return nesting_.depth(g) + 1;
+      case Tok::kw_delete: {
+        const int before = prev_code(g);
+        if (kind(before) == Tok::kw_as || (before >= 0 && (equals_folded(text(before), "materialized") ||
+                                                           equals_folded(text(before), "copy"))))
+          return nesting_.depth(g) + 1;
+        break;
+      }
       default: break;
     }
   }

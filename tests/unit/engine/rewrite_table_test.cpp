@@ -145,6 +145,71 @@ const std::vector<Case> read_cases = {
     {"CREATE TABLE LIKE", "CREATE TABLE h2 (LIKE humans)", nullptr},
 };
 
+// Where the predicate goes, and where the clause it extends ends: the token scans around it.
+const std::vector<Case> placement_cases = {
+    {"left join: ON for the nullable side, WHERE for the preserved", "SELECT * FROM humans h LEFT JOIN aliens a ON a.human_id = h.id",
+     "SELECT * FROM humans h LEFT JOIN aliens a ON (a.human_id = h.id) AND a.deleted_at IS NULL WHERE NOT h.is_deleted"},
+    {"right join, WHERE with OR", "SELECT * FROM humans h RIGHT JOIN aliens a ON a.human_id = h.id WHERE h.id > 1 OR a.id < 3",
+     "SELECT * FROM humans h RIGHT JOIN aliens a ON (a.human_id = h.id) AND NOT h.is_deleted WHERE (h.id > 1 OR a.id < 3) AND a.deleted_at IS NULL"},
+    {"nullable side joined by USING: subquery", "SELECT * FROM humans h LEFT JOIN aliens a USING (id)",
+     "SELECT * FROM humans h LEFT JOIN (SELECT * FROM aliens WHERE deleted_at IS NULL) a USING (id) WHERE NOT h.is_deleted"},
+    {"NATURAL LEFT JOIN: subquery", "SELECT * FROM humans h NATURAL LEFT JOIN aliens a",
+     "SELECT * FROM humans h NATURAL LEFT JOIN (SELECT * FROM aliens WHERE deleted_at IS NULL) a WHERE NOT h.is_deleted"},
+    {"inner join inside a nullable side: the outer ON", "SELECT * FROM planets p LEFT JOIN (humans h JOIN aliens a ON a.human_id = h.id) ON p.id = h.planet_id",
+     "SELECT * FROM planets p LEFT JOIN (humans h JOIN aliens a ON a.human_id = h.id) ON (p.id = h.planet_id) AND NOT h.is_deleted AND a.deleted_at IS NULL"},
+    {"nested join without parentheses", "SELECT * FROM planets p LEFT JOIN humans h JOIN aliens a ON a.human_id = h.id ON p.id = h.planet_id",
+     "SELECT * FROM planets p LEFT JOIN humans h JOIN aliens a ON a.human_id = h.id ON (p.id = h.planet_id) AND NOT h.is_deleted AND a.deleted_at IS NULL"},
+    {"inner join inside a FULL JOIN side: its own ON", "SELECT * FROM planets p FULL JOIN (humans h JOIN aliens a ON a.human_id = h.id) ON p.id = h.planet_id",
+     "SELECT * FROM planets p FULL JOIN (humans h JOIN aliens a ON (a.human_id = h.id) AND NOT h.is_deleted AND a.deleted_at IS NULL) ON p.id = h.planet_id"},
+    {"join alias hides the names: its ON", "SELECT * FROM (humans h JOIN aliens a ON a.human_id = h.id) AS j",
+     "SELECT * FROM (humans h JOIN aliens a ON (a.human_id = h.id) AND NOT h.is_deleted AND a.deleted_at IS NULL) AS j"},
+    {"join alias over USING: subqueries", "SELECT * FROM (humans h LEFT JOIN aliens a USING (id)) AS j WHERE j.id = 1",
+     "SELECT * FROM ((SELECT * FROM humans WHERE NOT is_deleted) h LEFT JOIN (SELECT * FROM aliens WHERE deleted_at IS NULL) a USING (id)) AS j WHERE j.id = 1"},
+    {"same name in two schemas", "SELECT id FROM public.humans JOIN other.humans USING (id)",
+     "SELECT id FROM public.humans JOIN other.humans USING (id) WHERE NOT public.humans.is_deleted AND NOT other.humans.is_deleted"},
+    {"whole-row reference", "SELECT h FROM humans h", "SELECT h FROM humans h WHERE NOT h.is_deleted"},
+    {"system columns", "SELECT ctid, xmin FROM humans", "SELECT ctid, xmin FROM humans WHERE NOT humans.is_deleted"},
+    {"before GROUP BY / HAVING / ORDER / LIMIT", "SELECT count(*) FROM humans GROUP BY name HAVING count(*) > 1 ORDER BY 1 LIMIT 3",
+     "SELECT count(*) FROM humans WHERE NOT humans.is_deleted GROUP BY name HAVING count(*) > 1 ORDER BY 1 LIMIT 3"},
+    {"WHERE with OR before FOR UPDATE", "SELECT * FROM humans WHERE id = 1 OR id = 2 FOR UPDATE",
+     "SELECT * FROM humans WHERE (id = 1 OR id = 2) AND NOT humans.is_deleted FOR UPDATE"},
+    {"set operation arms in parentheses", "(SELECT * FROM humans) UNION (SELECT * FROM humans WHERE id = 1)",
+     "(SELECT * FROM humans WHERE NOT humans.is_deleted) UNION (SELECT * FROM humans WHERE (id = 1) AND NOT humans.is_deleted)"},
+    {"before ON CONFLICT", "INSERT INTO log SELECT * FROM humans ON CONFLICT DO NOTHING",
+     "INSERT INTO log SELECT * FROM humans WHERE NOT humans.is_deleted ON CONFLICT DO NOTHING"},
+    {"before ON CONFLICT … WHERE", "INSERT INTO log SELECT * FROM humans WHERE id = 1 ON CONFLICT (id) DO UPDATE SET x = 1 WHERE log.x = 2",
+     "INSERT INTO log SELECT * FROM humans WHERE (id = 1) AND NOT humans.is_deleted ON CONFLICT (id) DO UPDATE SET x = 1 WHERE log.x = 2"},
+    {"before WITH CHECK OPTION", "CREATE VIEW v AS SELECT * FROM humans WITH CHECK OPTION",
+     "CREATE VIEW v AS SELECT * FROM humans WHERE NOT humans.is_deleted WITH CHECK OPTION"},
+    {"before WITH NO DATA", "CREATE TABLE t2 AS SELECT * FROM humans WITH NO DATA",
+     "CREATE TABLE t2 AS SELECT * FROM humans WHERE NOT humans.is_deleted WITH NO DATA"},
+    {"WITH ORDINALITY stays in the FROM list", "SELECT * FROM humans h, generate_series(1, 2) WITH ORDINALITY g",
+     "SELECT * FROM humans h, generate_series(1, 2) WITH ORDINALITY g WHERE NOT h.is_deleted"},
+    {"a type's WITH TIME ZONE stays in the WHERE", "SELECT * FROM humans WHERE created::timestamp with time zone > now()",
+     "SELECT * FROM humans WHERE (created::timestamp with time zone > now()) AND NOT humans.is_deleted"},
+    {"left() is no join", "SELECT * FROM humans h JOIN aliens a ON left(a.name, 1) = h.name LEFT JOIN humans g ON g.id = h.id",
+     "SELECT * FROM humans h JOIN aliens a ON left(a.name, 1) = h.name LEFT JOIN humans g ON (g.id = h.id) AND NOT g.is_deleted WHERE NOT h.is_deleted AND a.deleted_at IS NULL"},
+    {"a keyword after a dot is a column", "SELECT * FROM planets p LEFT JOIN aliens a ON a.limit = p.id",
+     "SELECT * FROM planets p LEFT JOIN aliens a ON (a.limit = p.id) AND a.deleted_at IS NULL"},
+    {"ON ending at a comma", "SELECT * FROM planets p LEFT JOIN humans h ON h.x = (SELECT 1) , aliens",
+     "SELECT * FROM planets p LEFT JOIN humans h ON (h.x = (SELECT 1)) AND NOT h.is_deleted , aliens WHERE aliens.deleted_at IS NULL"},
+    {"MERGE source: subquery", "MERGE INTO planets p USING humans h ON p.id = h.id WHEN MATCHED THEN UPDATE SET x = 1",
+     "MERGE INTO planets p USING (SELECT * FROM humans WHERE NOT is_deleted) h ON p.id = h.id WHEN MATCHED THEN UPDATE SET x = 1"},
+    {"LATERAL subquery on a nullable side", "SELECT * FROM humans h LEFT JOIN LATERAL (SELECT * FROM aliens a WHERE a.human_id = h.id) s ON true",
+     "SELECT * FROM humans h LEFT JOIN LATERAL (SELECT * FROM aliens a WHERE (a.human_id = h.id) AND a.deleted_at IS NULL) s ON true WHERE NOT h.is_deleted"},
+    {"comments around the WHERE stay", "SELECT * FROM humans /* c */ WHERE /* d */ id = 1 /* e */",
+     "SELECT * FROM humans /* c */ WHERE /* d */ (id = 1) AND NOT humans.is_deleted /* e */"},
+    {"a line comment after the FROM list", "SELECT * FROM humans -- comment", "SELECT * FROM humans WHERE NOT humans.is_deleted -- comment"},
+    {"data-modifying CTE: UPDATE … FROM", "WITH d AS (UPDATE planets SET x = 1 FROM humans h WHERE h.id = planets.id RETURNING 1) SELECT 1",
+     "WITH d AS (UPDATE planets SET x = 1 FROM humans h WHERE (h.id = planets.id) AND NOT h.is_deleted RETURNING 1) SELECT 1"},
+    {"COPY (DELETE … USING)", "COPY (DELETE FROM planets USING humans h WHERE h.id = planets.id RETURNING 1) TO STDOUT",
+     "COPY (DELETE FROM planets USING humans h WHERE (h.id = planets.id) AND NOT h.is_deleted RETURNING 1) TO STDOUT"},
+    {"a table named update in a join group", "SELECT * FROM (update u JOIN humans h ON u.x = h.y) WHERE true",
+     "SELECT * FROM (update u JOIN humans h ON u.x = h.y) WHERE (true) AND NOT h.is_deleted"},
+    {"UPDATE … FROM with an outer join", "UPDATE planets p SET x = 1 FROM humans h LEFT JOIN aliens a ON a.human_id = h.id WHERE h.planet_id = p.id",
+     "UPDATE planets p SET x = 1 FROM humans h LEFT JOIN aliens a ON (a.human_id = h.id) AND a.deleted_at IS NULL WHERE (h.planet_id = p.id) AND NOT h.is_deleted"},
+};
+
 const std::vector<Case> write_cases = {
     {"DELETE", "DELETE FROM humans WHERE id = 1", "UPDATE humans SET is_deleted = true WHERE (id = 1) AND NOT humans.is_deleted"},
     {"DELETE no WHERE", "DELETE FROM humans", "UPDATE humans SET is_deleted = true WHERE NOT humans.is_deleted"},
@@ -222,6 +287,8 @@ void run_cases(const std::vector<Case>& cases) {
 TEST_CASE("rewrites: reads in every scope") { run_cases(read_cases); }
 
 TEST_CASE("rewrites: DELETE and UPDATE") { run_cases(write_cases); }
+
+TEST_CASE("rewrites: where the predicate goes") { run_cases(placement_cases); }
 
 TEST_CASE("rewrites: the command tag fix-up is reported per statement") {
   auto r = rewrite_slow("SELECT 1; DELETE FROM humans; DELETE FROM planets; WITH d AS (DELETE FROM humans) SELECT 1");
