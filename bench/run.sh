@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# pgsoftdelete benchmark (issue 6): pgbench -S against direct PostgreSQL, PgBouncer (session mode) and
-# pgsoftdelete rewriting the pgbench tables, interleaved round by round; engine micro-benchmarks; proxy RSS
-# with idle client connections. One command, from a clean clone, as root or not:
+# pgsoftdelete benchmark (issues 6 and 12): pgbench -S at 1, 8 and 64 clients and an ORM-style three-table
+# join with an outer join (simple protocol, literals varying) against direct PostgreSQL, PgBouncer (session
+# mode) and pgsoftdelete rewriting the pgbench tables, interleaved round by round; the proxies' CPU, context
+# switches and system calls per transaction; engine micro-benchmarks; proxy RSS with idle client
+# connections. One command, from a clean clone, as root or not:
 #
-#   bench/run.sh            full: 5 rounds of 10 s per run (20–35 minutes on 2 cores)
+#   bench/run.sh            full: 3 rounds of 10 s per run (about 30 minutes on 2 cores)
 #   bench/run.sh --quick    a first look: 1 round of 3 s
 #
 # Options: --rounds N, --duration S (seconds per pgbench run), --idle N (idle connections, default 500),
@@ -19,7 +21,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PY=/usr/bin/python3
 SCRIPTS=$ROOT/bench/scripts
 
-ROUNDS=5 DURATION=10 IDLE=500 QUICK=0 SKIP_BUILD=0 KEEP=0 HOLD=0
+ROUNDS=3 DURATION=10 IDLE=500 QUICK=0 SKIP_BUILD=0 KEEP=0 HOLD=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; ROUNDS=1; DURATION=3 ;;
@@ -215,7 +217,7 @@ auth_type = trust
 auth_file = $BDIR/userlist.txt
 pool_mode = session
 max_client_conn = 1000
-default_pool_size = 20
+default_pool_size = 80
 logfile = $BDIR/pgbouncer.log
 pidfile = $BDIR/pgbouncer.pid
 EOF
@@ -263,8 +265,8 @@ plan_proxy=$("${PSQL[@]}" -p "$XPORT" -d bench -tAc "EXPLAIN SELECT abalance FRO
 # PgBouncer running the very SELECT pgsoftdelete sends (taken from its debug log) separates what the
 # rewritten statement costs PostgreSQL from what each proxy's hop costs.
 REWRITTEN=$(sed -n 's/^ *into: //p' "$WORK/proxy-debug.log" | head -1)
-[[ "$REWRITTEN" == *" WHERE aid = 1" ]] || die "unexpected rewrite of pgbench's SELECT: $REWRITTEN"
-printf '\\set aid random(1, 100000 * %d)\n%s;\n' "$SCALE" "${REWRITTEN% 1}:aid" >"$WORK/rewritten.sql"
+[[ "$REWRITTEN" == *"(aid = 1)"* ]] || die "unexpected rewrite of pgbench's SELECT: $REWRITTEN"
+printf '\\set aid random(1, 100000 * %d)\n%s;\n' "$SCALE" "${REWRITTEN/(aid = 1)/(aid = :aid)}" >"$WORK/rewritten.sql"
 # PostgreSQL's planning time for pgbench's SELECT as the client wrote it (direct) and as rewritten
 # (the same statement through pgsoftdelete): median of 200 EXPLAIN (ANALYZE, SUMMARY).
 planning_ms() {  # PORT
@@ -274,16 +276,26 @@ planning_ms() {  # PORT
 }
 PLANNING="$(planning_ms "$PGPORT") $(planning_ms "$XPORT")"
 
+# The second workload: what an ORM sends for a page that shows an account with its branch and, if any, a
+# teller: an inner and an outer join over three rule tables, literals in the text (psycopg2, Django and
+# node-postgres send it so: -M simple).
+cat >"$WORK/join.sql" <<EOF
+\set aid random(1, 100000 * $SCALE)
+\set tid random(1, 10 * $SCALE)
+SELECT a.aid, a.abalance, b.bbalance, t.tbalance FROM pgbench_accounts a JOIN pgbench_branches b ON b.bid = a.bid LEFT JOIN pgbench_tellers t ON t.bid = b.bid AND t.tid = :tid WHERE a.aid = :aid;
+EOF
+
 declare -A PORT=([direct]=$PGPORT [pgbouncer]=$BPORT [pgsoftdelete]=$XPORT [pgbouncer-rewritten]=$BPORT)
 TARGETS=(direct pgbouncer pgsoftdelete pgbouncer-rewritten)
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 
-run_pgbench() {  # TARGET MODE CLIENTS SECONDS -> "tps latency_ms transactions"
-  local j=1 out script=(-S)
+run_pgbench() {  # TARGET MODE CLIENTS SECONDS -> "tps latency_ms transactions"; MODE join: the join workload
+  local j=1 out script=(-S) mode=$2
   [ "$3" -gt 1 ] && j=2
   [ "$1" = pgbouncer-rewritten ] && script=(-f "$WORK/rewritten.sql")
-  out=$("$PGBIN/pgbench" "${script[@]}" -n -M "$2" -c "$3" -j "$j" -T "$4" -h 127.0.0.1 -p "${PORT[$1]}" -U postgres \
+  [ "$2" = join ] && { script=(-f "$WORK/join.sql"); mode=simple; }
+  out=$("$PGBIN/pgbench" "${script[@]}" -n -M "$mode" -c "$3" -j "$j" -T "$4" -h 127.0.0.1 -p "${PORT[$1]}" -U postgres \
     bench 2>&1) || { printf '%s\n' "$out" >&2; die "pgbench failed against $1 (-M $2 -c $3)"; }
   local tps lat n
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | head -1)
@@ -308,35 +320,56 @@ for t in "${TARGETS[@]}"; do run_pgbench "$t" prepared 8 "$warm" >/dev/null; don
 ROOTS=($$ "$(head -1 "$PGDIR/data/postmaster.pid")" "$(cat "$BDIR/pgbouncer.pid")")
 GATE_WAIT=15
 [ "$QUICK" = 1 ] && GATE_WAIT=2
-total=$((ROUNDS * 3 * 2 * ${#TARGETS[@]}))
+total=$((ROUNDS * (3 * 3 * ${#TARGETS[@]} + 3)))
 n=0
 BOUNCER_PID=$(cat "$BDIR/pgbouncer.pid")
 proxy_pid_of() { case "$1" in pgsoftdelete) echo "$BENCH_PROXY_PID" ;; pgbouncer*) echo "$BOUNCER_PID" ;; esac; }
+# System calls of the proxy process during a run, with perf when it may trace it ("-" otherwise).
+PERF=0
+if command -v perf >/dev/null && perf stat -e raw_syscalls:sys_enter -p "$BENCH_PROXY_PID" -o /dev/null -- sleep 0.1 \
+    >/dev/null 2>&1; then
+  PERF=1
+fi
+measure_one() {  # TARGET MODE CLIENTS ROUND
+  local t=$1 mode=$2 c=$3 r=$4
+  # The machine may be shared: wait (a little) for it to be quiet, and measure what others use.
+  before=$("$PY" "$SCRIPTS/cpu_meter.py" gate 10 "$GATE_WAIT" "${ROOTS[@]}")
+  # The proxy's own CPU time, context switches and system calls during the run (none for direct).
+  ppid=$(proxy_pid_of "$t")
+  p1="- - -" sys="-" perf_pid=""
+  [ -n "$ppid" ] && p1=$("$PY" "$SCRIPTS/cpu_meter.py" proc "$ppid")
+  if [ -n "$ppid" ] && [ "$PERF" = 1 ]; then
+    perf stat -x, -e raw_syscalls:sys_enter -p "$ppid" -o "$WORK/perf.csv" &
+    perf_pid=$!
+  fi
+  s1=$("$PY" "$SCRIPTS/cpu_meter.py" snap "${ROOTS[@]}")
+  res=$(run_pgbench "$t" "$mode" "$c" "$DURATION")
+  s2=$("$PY" "$SCRIPTS/cpu_meter.py" snap "${ROOTS[@]}")
+  p2="- - -"
+  [ -n "$ppid" ] && p2=$("$PY" "$SCRIPTS/cpu_meter.py" proc "$ppid")
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid" 2>/dev/null; wait "$perf_pid" 2>/dev/null || true
+    sys=$(awk -F, '$3 ~ /raw_syscalls/ && $1 ~ /^[0-9]+$/ {print $1}' "$WORK/perf.csv")
+    [ -n "$sys" ] || sys="-"
+  fi
+  others=$("$PY" "$SCRIPTS/cpu_meter.py" diff "$s1" "$s2")
+  read -r tps lat txns <<<"$res"
+  echo "$r $mode $c $t $tps $lat $others $before $txns $p1 $p2 $sys" >>"$RESULTS"
+  n=$((n + 1))
+  say "[$n/$total] round $r  -M $mode  -c $c  $t: $tps tps, $lat ms (other processes: $others% of the CPUs)"
+}
 for r in $(seq 1 "$ROUNDS"); do
   # The order of the targets rotates from round to round, so none always runs first or last.
   k=$(((r - 1) % ${#TARGETS[@]}))
   order=("${TARGETS[@]:k}" "${TARGETS[@]:0:k}")
   for mode in simple extended prepared; do
-    for c in 1 8; do
-      for t in "${order[@]}"; do
-        n=$((n + 1))
-        # The machine may be shared: wait (a little) for it to be quiet, and measure what others use.
-        before=$("$PY" "$SCRIPTS/cpu_meter.py" gate 10 "$GATE_WAIT" "${ROOTS[@]}")
-        # The proxy's own CPU time and context switches during the run (none for direct).
-        ppid=$(proxy_pid_of "$t")
-        p1="- - -"
-        [ -n "$ppid" ] && p1=$("$PY" "$SCRIPTS/cpu_meter.py" proc "$ppid")
-        s1=$("$PY" "$SCRIPTS/cpu_meter.py" snap "${ROOTS[@]}")
-        res=$(run_pgbench "$t" "$mode" "$c" "$DURATION")
-        s2=$("$PY" "$SCRIPTS/cpu_meter.py" snap "${ROOTS[@]}")
-        p2="- - -"
-        [ -n "$ppid" ] && p2=$("$PY" "$SCRIPTS/cpu_meter.py" proc "$ppid")
-        others=$("$PY" "$SCRIPTS/cpu_meter.py" diff "$s1" "$s2")
-        read -r tps lat txns <<<"$res"
-        echo "$r $mode $c $t $tps $lat $others $before $txns $p1 $p2" >>"$RESULTS"
-        say "[$n/$total] round $r  -M $mode  -c $c  $t: $tps tps, $lat ms (other processes: $others% of the CPUs)"
-      done
+    for c in 1 8 64; do
+      for t in "${order[@]}"; do measure_one "$t" "$mode" "$c" "$r"; done
     done
+  done
+  # The join workload: PgBouncer+rw has no rewritten text for it.
+  for t in "${order[@]}"; do
+    [ "$t" = pgbouncer-rewritten ] || measure_one "$t" join 8 "$r"
   done
 done
 proxy_alive=yes
@@ -360,8 +393,11 @@ stop_proxy "$PROXY_PID"
     "targets interleaved, order rotated per round)"
   echo "- machine: $(nproc) cores, $cpu, $mem; kernel $(uname -r)"
   echo "- $pgver; $bver; pgsoftdelete $rev (Release, $(nproc) I/O threads)"
-  echo "- pgbench scale 10, \`pgbench -S -n -M MODE -c 1 -j 1\` and \`-c 8 -j 2\`, over TCP on 127.0.0.1;" \
-    "PgBouncer in session mode; data prewarmed in shared_buffers (512MB)"
+  echo "- pgbench scale 10, \`pgbench -S -n -M MODE -c 1 -j 1\`, \`-c 8 -j 2\` and \`-c 64 -j 2\`, over TCP on" \
+    "127.0.0.1; PgBouncer in session mode; data prewarmed in shared_buffers (512MB)"
+  echo "- join workload (mode \`join\`): \`pgbench -n -M simple -c 8 -j 2 -f join.sql\`, literals varying:"
+  echo "  \`$(tail -1 "$WORK/join.sql")\`"
+  echo "- system calls per transaction: $([ "$PERF" = 1 ] && echo "perf stat -e raw_syscalls:sys_enter on the proxy process" || echo "not measured (perf cannot trace here)")"
   echo "- rewriting active through pgsoftdelete: $([ "$REWRITE_OK" = 1 ] && echo yes || echo '**NO**')"
   for line in "${CHECKS[@]}"; do echo "  - $line"; done
   [ -n "$REWRITE_LINES" ] && echo "  - debug log, pgbench's SELECT $REWRITE_LINES"
