@@ -172,7 +172,7 @@ void Walker::on_query(NodeId obj, const pb::Descriptor* type) {
   else if (type == types_.insert_stmt) on_insert(obj);
   else children(obj, type, {"withClause"});
   if (type == types_.select_stmt && !scopes_.back().preds.empty() && !error)
-    emit_where(scopes_.back(), t_.get(obj, "whereClause") != 0);
+    emit_where(obj, scopes_.back());
   scopes_.pop_back();
   if (with) cte_scopes_.pop_back();
 }

@@ -180,13 +180,13 @@ class Walker {
   std::optional<std::string> qualifier(const Relation& rv, const Span& s);
   /// Records the reference's predicate where placement() says; false when only a subquery can filter it.
   bool filter_in_place(const Relation& rv, const TableRule& rule, Visibility v, const Span& s);
-  /// The depth of the query level whose text holds token `tok`.
+  /// The depth of the query level whose FROM list holds token `tok` (-1: none found).
   int query_level(int tok);
   /// Token `j`, at a clause's own depth, ends a FROM list / WHERE (`on`: or a join's ON condition).
   bool ends_clause(int j, bool on) const;
   /// The last token of the clause that starts after token `from`, at depth `level`; `stop`: the token ending it.
   int clause_last(int from, int level, bool on, int* stop);
-  void emit_where(const Scope& scope, bool has_where);
+  void emit_where(NodeId stmt, const Scope& scope);
   void emit_on(NodeId join, const std::string& preds);
   /// The smallest `location` in a subtree (the first token of an expression, or the '(' before it): -1 if none.
   int min_location(NodeId n) const;

@@ -108,31 +108,29 @@ bool Walker::filter_in_place(const Relation& rv, const TableRule& rule, Visibili
   return true;
 }
 
-// The innermost '(' around the token that opens a query is the query's own level; a statement's top
-// level is depth 0. Join groups, ONLY ( ), function arguments and column lists are not query levels.
-// INSERT, UPDATE and DELETE are unreserved (a table may be called `update`): they open a query only as
-// the body of a CTE or of COPY.
+// A query level's FROM list is where its FROM keyword (or TABLE, in `TABLE t`) stands: the nearest one
+// before the reference in a parenthesis that still encloses it, not counting IS [NOT] DISTINCT FROM and
+// ROWS FROM (those inside function arguments or finished subqueries are in parentheses closed before it).
+// Anything nearer lies inside the same FROM list, so the answer is never a level above the reference's own
+// (where a predicate could go into another query); at worst it is a join group below, where a WHERE is a
+// syntax error (the statement fails, nothing leaks).
 int Walker::query_level(int tok) {
-  for (int g = nesting_.enclosing(tok); g >= 0; g = nesting_.enclosing(g)) {
-    if (kind(g) != Tok::lparen) continue;
-    switch (kind(next_code(g))) {
-      case Tok::kw_select:
-      case Tok::kw_with:
-      case Tok::kw_values:
-      case Tok::kw_table: return nesting_.depth(g) + 1;
-      case Tok::kw_insert:
-      case Tok::kw_update:
-      case Tok::kw_delete: {
-        const int before = prev_code(g);
-        if (kind(before) == Tok::kw_as || (before >= 0 && (equals_folded(text(before), "materialized") ||
-                                                           equals_folded(text(before), "copy"))))
-          return nesting_.depth(g) + 1;
-        break;
-      }
-      default: break;
+  const auto encloses_tok = [&](int group) {
+    for (int g = nesting_.enclosing(tok);; g = nesting_.enclosing(g)) {
+      if (g == group) return true;
+      if (g < 0) return false;
     }
+  };
+  for (int i = prev_code(tok); i >= 0; i = prev_code(i)) {
+    const Tok k = kind(i);
+    if (k != Tok::kw_table && k != Tok::kw_from) continue;
+    if (k == Tok::kw_from) {
+      const std::string_view before = text(prev_code(i));
+      if (equals_folded(before, "distinct") || equals_folded(before, "rows")) continue;
+    }
+    if (encloses_tok(nesting_.enclosing(i))) return nesting_.depth(i);
   }
-  return 0;
+  return -1;
 }
 
 bool Walker::ends_clause(int j, bool on) const {
@@ -146,11 +144,12 @@ bool Walker::ends_clause(int j, bool on) const {
     case Tok::kw_limit:
     case Tok::kw_offset:
     case Tok::kw_fetch:
-    case Tok::kw_for:
     case Tok::kw_union:
     case Tok::kw_intersect:
     case Tok::kw_except:
     case Tok::kw_returning: return true;
+    case Tok::kw_for:  // FOR UPDATE / SHARE …, not COLLATION FOR (…)
+      return kind(next) != Tok::lparen;
     case Tok::kw_group:  // not WITHIN GROUP (…)
       return !equals_folded(text(prev_code(j)), "within");
     case Tok::kw_with:  // WITH CHECK OPTION, WITH [NO] DATA; not WITH ORDINALITY nor a type's WITH TIME ZONE
@@ -185,15 +184,23 @@ int Walker::clause_last(int from, int level, bool on, int* stop) {
   return last;
 }
 
-void Walker::emit_where(const Scope& scope, bool has_where) {
+void Walker::emit_where(NodeId stmt, const Scope& scope) {
+  const NodeId where_clause = t_.get(stmt, "whereClause");
   const int level = query_level(scope.anchor);
   int stop = -1;
-  const int last = clause_last(scope.anchor, level, false, &stop);
+  const int last = level < 0 ? -1 : clause_last(scope.anchor, level, false, &stop);
+  if (last < 0) return fail_internal("the end of a FROM list");
   const bool at_where = stop >= 0 && kind(stop) == Tok::kw_where && nesting_.depth(stop) == level;
-  if (last < 0 || at_where != has_where) return fail_internal("the end of a FROM list");
-  if (!has_where) return insert(end_of(last), " WHERE " + scope.preds);
+  if (where_clause == 0) {
+    if (at_where) return fail_internal("the end of a FROM list");
+    return insert(end_of(last), " WHERE " + scope.preds);
+  }
+  // The WHERE found must be the one of this statement's condition: the token before its first (after any '(').
+  int before = prev_code(token_at(min_location(where_clause)));
+  while (kind(before) == Tok::lparen) before = prev_code(before);
+  if (!at_where || before != stop) return fail_internal("the WHERE clause");
   const int first = next_code(stop);
-  const int cond_last = first < 0 ? -1 : clause_last(first, level, false, &stop);
+  const int cond_last = clause_last(first, level, false, &stop);
   if (cond_last < 0) return fail_internal("the WHERE clause");
   insert(begin_of(first), "(");
   insert(end_of(cond_last), ") AND " + scope.preds);

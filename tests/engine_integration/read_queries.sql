@@ -177,3 +177,19 @@ SELECT * FROM public.ships WHERE id IN (SELECT id FROM other.ships)
 SELECT * FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll
 SELECT count(*) FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllxyz
 SELECT count(*) FROM "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll" x WHERE x.id > 3
+-- Set operations whose first branch is parenthesised, inside a FROM list, IN, EXISTS and a join (found in review:
+-- the predicate must go into the branch, not the query around it).
+SELECT count(*) FROM ((SELECT 0 AS id) UNION ALL SELECT id FROM humans WHERE id > 0) x, humans WHERE humans.id = 2
+SELECT x.id FROM ((SELECT 0 AS id) UNION ALL SELECT h.id FROM humans h WHERE h.id > 0) x, humans h WHERE h.id = 2
+SELECT count(*) FROM ((SELECT 0 AS id) UNION ALL SELECT h.id FROM humans h) x, (SELECT false AS is_deleted) h
+SELECT count(*) FROM ((SELECT 0 AS id) UNION ALL SELECT id FROM humans) x
+SELECT count(*) FROM visits v WHERE v.human_id IN ((SELECT 0) UNION ALL SELECT h.id FROM humans h)
+((SELECT 0 AS id) UNION ALL SELECT id FROM humans) ORDER BY 1
+SELECT * FROM ((SELECT 0 AS id) UNION ALL SELECT id FROM humans) x LEFT JOIN aliens a ON a.id = x.id
+SELECT count(*) FROM visits v LEFT JOIN humans h ON v.human_id = h.id AND h.id IN ((SELECT 1) UNION SELECT human_id FROM aliens)
+SELECT EXISTS ((SELECT WHERE false) UNION ALL SELECT FROM humans h WHERE h.id = 1), EXISTS ((SELECT WHERE false) UNION ALL SELECT FROM humans h WHERE h.id = 2)
+SELECT count(*) FROM humans h WHERE collation for (h.name) = '"default"'
+SELECT count(*) FROM visits v LEFT JOIN humans h ON collation for (h.name) = '"default"' AND h.id = v.human_id
+SELECT count(*) FROM planets p JOIN visits v ON extract(year from now()) > 2000 JOIN (humans h JOIN aliens a ON a.human_id = h.id) ON h.id = v.human_id
+SELECT count(*) FROM planets p JOIN visits v ON p.id IS DISTINCT FROM v.planet_id JOIN humans h ON h.id = v.human_id
+SELECT count(*) FROM (ROWS FROM (generate_series(1, 50)) r(n) JOIN humans h ON h.id = r.n)
