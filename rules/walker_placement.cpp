@@ -46,7 +46,14 @@ void Walker::on_join(NodeId j) {
 // Moving up from the reference: an inner join or the preserved side of a LEFT/RIGHT join passes the
 // filter up unchanged (it keeps or drops whole rows of the reference); the nullable side of a LEFT/RIGHT
 // join takes it in its ON; a FULL join or a join alias (which hides the table's name above it) stops it,
-// and the filter goes to an inner join's ON passed on the way, if any.
+// and the filter goes to an inner join's ON passed on the way, if any. Per join, from the reference's side:
+//   inner, no alias           -> pass (remember it if it has an ON)
+//   LEFT/RIGHT preserved side -> pass if no alias, else stop
+//   LEFT/RIGHT nullable side  -> its ON (USING/NATURAL: stop)
+//   inner with an alias       -> its ON (USING/NATURAL/CROSS: stop)
+//   FULL, either side         -> stop
+// stop: the remembered inner join's ON, else a subquery. At the top: the WHERE (UPDATE/DELETE: theirs;
+// MERGE: none, so as stop).
 Walker::Placement Walker::placement(NodeId* join) const {
   const Scope& scope = scopes_.back();
   NodeId inner_on = 0;  // the innermost inner join with an ON passed so far
