@@ -266,8 +266,8 @@ void Walker::on_range_var(NodeId id, Parent parent) {
   const TableRule* rule = res.rule;
   if (!rule) return;
   if (read) return filter_reference(rv, *rule);
-  // Targets of INSERT / SELECT INTO / CREATE VIEW names, and FOR UPDATE OF names (which name our
-  // filtered subqueries, and PostgreSQL locks the table rows inside them).
+  // Targets of INSERT / SELECT INTO / CREATE VIEW names, and FOR UPDATE OF names (the filtered
+  // reference itself, or a filtered subquery whose table rows PostgreSQL locks).
   if ((type == types_.insert_stmt && field == "relation") ||
       (type == types_.into_clause && field == "rel") ||
       (type == types_.view_stmt && field == "view") ||
