@@ -196,8 +196,8 @@ class Walker {
   // statements (walker_statements.cpp)
   void add_predicate(int target_end, bool has_where, const std::string& pred);
   bool where_is_current_of(NodeId stmt) const;
-  static std::string target_predicate(const TableRule& rule, Visibility v, std::string_view qualifier,
-                                      const std::string& from_preds);
+  std::string target_predicate(const TableRule& rule, Visibility v, const Span& s, int alias,
+                               const std::string& from_preds) const;
   void on_delete(NodeId d);
   void on_update(NodeId u);
   void on_merge(NodeId m);

@@ -36,10 +36,10 @@ void Walker::add_predicate(int target_end, bool has_where, const std::string& pr
   }
 }
 
-/// The target's predicate, then those of the tables in FROM / USING.
-std::string Walker::target_predicate(const TableRule& rule, Visibility v, std::string_view qualifier,
-                                     const std::string& from_preds) {
-  std::string out = predicate(rule, v, qualifier);
+/// The target's predicate (qualified by its alias token, else its name), then those of the tables in FROM / USING.
+std::string Walker::target_predicate(const TableRule& rule, Visibility v, const Span& s, int alias,
+                                     const std::string& from_preds) const {
+  std::string out = predicate(rule, v, alias >= 0 ? text(alias) : text(s.name, s.name_last));
   if (!from_preds.empty()) out += " AND " + from_preds;
   return out;
 }
@@ -72,7 +72,7 @@ void Walker::on_delete(NodeId d) {
   int end = after_alias(rv, *s, &alias);
   if (end < 0) return;
   if (rule && v != Visibility::all && !where_is_current_of(d))
-    preds = target_predicate(*rule, v, alias >= 0 ? text(alias) : text(s->name, s->name_last), preds);
+    preds = target_predicate(*rule, v, *s, alias, preds);
   if (rule && !hard) {
     int from = prev_code(s->first);
     int del = prev_code(from);
@@ -110,7 +110,7 @@ void Walker::on_update(NodeId u) {
   int alias = -1;
   int end = after_alias(rv, *s, &alias);
   if (end < 0) return;
-  if (filter_target) preds = target_predicate(*rule, v, alias >= 0 ? text(alias) : text(s->name, s->name_last), preds);
+  if (filter_target) preds = target_predicate(*rule, v, *s, alias, preds);
   add_predicate(end, t_.get(u, "whereClause") != 0, preds);
 }
 
