@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
 #include <utility>
 
@@ -123,16 +124,39 @@ void SessionRewriter::refresh() {
   mode_ = r.mode;
 }
 
-std::string SessionRewriter::variant_key() const {
-  return std::to_string(rules_version()) + "/" + hints_.key() + "/" + scope_key();
+namespace {
+
+void append_number(std::string& to, std::uint64_t n) {
+  char digits[20];
+  to.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
 }
 
-std::string SessionRewriter::scope_key() const {
+}  // namespace
+
+// Both keys are built in place, into strings that keep their capacity: they are asked for at
+// every Parse and Bind, and a new string each time was an allocation per message.
+const std::string& SessionRewriter::variant_key() const {
+  const std::string& scope = scope_key();
+  variant_key_.clear();
+  append_number(variant_key_, rules_version());
+  variant_key_ += '/';
+  variant_key_ += hints_.key();
+  variant_key_ += '/';
+  variant_key_ += scope;
+  return variant_key_;
+}
+
+const std::string& SessionRewriter::scope_key() const {
   // What else a rewrite depends on: the catalog's content, and the search_path where it matters.
-  if (resolved_ == nullptr) return {};
-  std::string key = std::to_string(resolved_->fingerprint());
-  if (resolved_->search_path_matters()) key += "/" + (path_stale_ ? std::string("?") : search_path_.key());
-  return key;
+  scope_key_.clear();
+  if (resolved_ == nullptr) return scope_key_;
+  append_number(scope_key_, resolved_->fingerprint());
+  if (resolved_->search_path_matters()) {
+    scope_key_ += '/';
+    if (path_stale_) scope_key_ += '?';
+    else scope_key_ += search_path_.key();
+  }
+  return scope_key_;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,8 +458,11 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
   // A Parse of the unnamed statement drops the previous one first, on the server as here,
   // and the variants we prepared for it with it (kept aside: if the server skips this Parse after
   // an earlier error, the statement lives on).
+  // Drivers that use the unnamed statement send the same Parse again and again: then the entry
+  // stays as it is (no copy of it kept aside, no new one built).
+  const bool again = parse->statement.empty() && same_unnamed(*parse);
   std::unique_ptr<Prepared> before;
-  if (parse->statement.empty()) before = forget_statement(parse->statement, out);
+  if (parse->statement.empty() && !again) before = forget_statement(parse->statement, out);
   auto result = rewrite(parse->sql, "an extended-protocol");
   if (result && result->unknown_relation)
     if (auto wait = after_unknown_relation(out)) {
@@ -450,8 +477,18 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
   if (!result) {
     // Under the client's own name: a named statement that exists stays, as PostgreSQL keeps it
     // when a Parse of the same name fails; the unnamed one is gone, as above.
+    if (again) statements_.erase(parse->statement);
     refuse(result.error(), Pending::Kind::parse, parse->statement, out);
     return Verdict::replace;
+  }
+  if (again) {
+    if (!result->unchanged) {
+      std::string rewritten;
+      codec::encode(codec::Parse{parse->statement, std::move(result->sql), parse->parameter_types}, rewritten);
+      out.send(std::move(rewritten));
+    }
+    pending_.push_back({.kind = Pending::Kind::parse, .kept = true});
+    return out.empty() ? Verdict::forward : Verdict::replace;
   }
   Prepared prepared{.sql = parse->sql,
                     .parameter_types = parse->parameter_types,
@@ -495,9 +532,8 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   }
   Prepared& prepared = it->second;
   refresh();
-  const std::string key = variant_key();
   if ((prepared.hint_free && prepared.rules_version == rules_version() && prepared.scope_key == scope_key()) ||
-      prepared.hints_key == key) {
+      prepared.hints_key == variant_key()) {
     pending_.push_back({.kind = Pending::Kind::bind, .portal_before = set_portal(*portal, prepared.effect)});
     return Verdict::forward;
   }
@@ -511,6 +547,7 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
            Pending::Kind::parse, refused_statement, out);
     return Verdict::replace;
   }
+  const std::string key = variant_key();  // a copy: rewriting below may build the keys again
   auto variant = prepared.variants.find(key);
   if (variant == prepared.variants.end()) {
     auto result = rewrite(prepared.sql, "an extended-protocol");
@@ -537,6 +574,14 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   out.send(std::move(bytes));
   pending_.push_back({.kind = Pending::Kind::bind, .portal_before = std::move(before)});
   return Verdict::replace;
+}
+
+bool SessionRewriter::same_unnamed(const codec::Parse& parse) const {
+  auto it = statements_.find(std::string_view());
+  if (it == statements_.end()) return false;
+  const Prepared& p = it->second;
+  return !p.sql_level && p.variants.empty() && p.sql == parse.sql && p.parameter_types == parse.parameter_types &&
+         p.rules_version == rules_version() && p.hints_key == variant_key() && p.scope_key == scope_key();
 }
 
 std::unique_ptr<SessionRewriter::Prepared> SessionRewriter::forget_statement(const std::string& name, Outbox& out) {
@@ -759,6 +804,8 @@ void SessionRewriter::undo(Pending& p, bool failed) {
   if (p.kind == Pending::Kind::parse && p.injected) {
     // A variant the server did not prepare must be prepared again next time.
     if (auto it = statements_.find(p.statement); it != statements_.end()) it->second.variants.erase(p.variant_key);
+  } else if (p.kind == Pending::Kind::parse && p.kept) {
+    if (failed) statements_.erase(p.statement);  // skipped: the server's statement is what it was
   } else if (p.kind == Pending::Kind::parse) {
     // A failed Parse of the unnamed statement has still dropped the previous one; a skipped one
     // has not, nor a Parse of a named statement in either case.

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -24,6 +23,7 @@
 #include "ops/runtime.hpp"
 #include "parser/error.hpp"
 #include "rules/engine.hpp"
+#include "session/fifo.hpp"
 #include "session/session_hints.hpp"
 #include "session/statement_facts.hpp"
 
@@ -140,6 +140,7 @@ class SessionRewriter {
     std::string statement;                 ///< parse, close: the client's name, to undo if the server rejects it
     std::unique_ptr<Prepared> replaced;    ///< parse, close: what that name meant before
     std::string variant_key;               ///< injected parse of a variant: its key, to forget it on failure
+    bool kept = false;                     ///< parse: the unnamed statement again, as it was (same_unnamed)
     /// bind, close of a portal: its name and what was recorded for it before (none: absent), to
     /// restore if the server skips the message.
     std::optional<PortalBefore> portal_before;
@@ -271,14 +272,16 @@ class SessionRewriter {
   void undo_skipped();
   void apply(const Effect& effect, std::string& tag);
   /// Drops a statement and closes its variants on the server; returns what it was (null: unknown).
+  /// The unnamed statement exists with this text and types, prepared under the keys in force now.
+  [[nodiscard]] bool same_unnamed(const codec::Parse& parse) const;
   std::unique_ptr<Prepared> forget_statement(const std::string& name, Outbox& out);
 
   /// Takes the current rules and mode for the next statement (they change on reload).
   void refresh();
   /// Rules version and hints: prepared statements are re-prepared when either changed.
-  [[nodiscard]] std::string variant_key() const;
+  [[nodiscard]] const std::string& variant_key() const;
   /// The catalog's fingerprint and, where it matters, the search_path: rewrites depend on them.
-  [[nodiscard]] std::string scope_key() const;
+  [[nodiscard]] const std::string& scope_key() const;
   [[nodiscard]] std::uint64_t rules_version() const { return engine_ != nullptr ? engine_->rules().version() : 0; }
 
   RuntimeView runtime_;
@@ -290,7 +293,8 @@ class SessionRewriter {
   ClientSide client_side_{*this};
   ServerSide server_side_{*this};
   SessionHints hints_;
-  std::deque<Pending> pending_;
+  Fifo<Pending> pending_;
+  mutable std::string variant_key_, scope_key_;  // variant_key() and scope_key() build them here
   bool discarding_ = false;     // the server skips messages until Sync after an error
   std::vector<Pending> skipped_;  // the failed message and those skipped after it, undone at ReadyForQuery
   bool first_skipped_failed_ = false;  // skipped_[0] is the message that failed (not a refused one)

@@ -162,6 +162,27 @@ TEST_CASE("a prepared statement runs under the hints in force when it is execute
   CHECK(c.scalar("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pgsd%'") == "2");
 }
 
+TEST_CASE("the unnamed statement sent again with the same text follows the hints in force") {
+  // libpq's PQexecParams, like most drivers, parses the unnamed statement at every call.
+  auto c = seeded_connection();
+  const std::string sql = "SELECT count(*) FROM humans WHERE id > $1";
+  CHECK(c.exec_params(sql, {"0"}).value() == "3");
+  CHECK(c.exec_params(sql, {"0"}).value() == "3");
+  REQUIRE(c.exec("SET pgsoftdelete.skip = 'humans'").ok());
+  CHECK(c.exec_params(sql, {"0"}).value() == "5");
+  CHECK(c.exec_params(sql, {"0"}).value() == "5");
+  REQUIRE(c.exec("RESET pgsoftdelete.skip").ok());
+  CHECK(c.exec_params(sql, {"0"}).value() == "3");
+  // A DELETE sent twice the same way: soft both times, and tagged DELETE.
+  const std::string del = "DELETE FROM humans WHERE id = $1";
+  auto first = c.exec_params(del, {"1"});
+  auto again = c.exec_params(del, {"2"});
+  CHECK(first.tag() == "DELETE 1");
+  CHECK(again.tag() == "DELETE 1");
+  CHECK(direct("SELECT count(*) FROM humans WHERE id IN (1, 2) AND is_deleted") == "2");
+  CHECK(direct("SELECT count(*) FROM humans") == "5");
+}
+
 TEST_CASE("users the rules file does not allow get 42501 and change nothing") {
   reset_seed();
   cluster().sql("DO $$ BEGIN CREATE ROLE pgsd_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;"

@@ -213,6 +213,27 @@ TEST_CASE("session rewriter: messages skipped after an error change nothing") {
     CHECK(h.run("", "", "UPDATE 1", idle) == Verdict::replace);
   }
 
+  SUBCASE("the unnamed statement parsed again as it was, then skipped: it stays") {
+    REQUIRE(h.client(parse_msg("", "DELETE FROM humans WHERE id = $1")) == Verdict::replace);
+    h.client(sync_msg());
+    h.server(answer(codec::backend::parse_complete));
+    h.server(ready(idle));
+    failing_batch(h, {parse_msg("", "DELETE FROM humans WHERE id = $1")}, idle);
+    CHECK(h.run("", "", "UPDATE 1", idle) == Verdict::replace);  // still the DELETE: answered as DELETE 1
+  }
+
+  SUBCASE("the unnamed statement parsed again as it was, and failing: it is gone, as on the server") {
+    REQUIRE(h.client(parse_msg("", "DELETE FROM humans WHERE id = $1")) == Verdict::replace);
+    h.client(sync_msg());
+    h.server(answer(codec::backend::parse_complete));
+    h.server(ready(idle));
+    REQUIRE(h.client(parse_msg("", "DELETE FROM humans WHERE id = $1")) == Verdict::replace);  // rewritten again
+    h.client(sync_msg());
+    h.server(error());  // e.g. the table was dropped on the server meanwhile
+    h.server(ready(idle));
+    CHECK(h.run("", "", "UPDATE 1", idle) == Verdict::forward);  // no DELETE known here any more
+  }
+
   SUBCASE("a failed Bind leaves the portal's earlier binding") {
     h.bind("p", "del", in_block);
     h.client(bind_msg("p", "unknown"));  // fails: the portal exists
@@ -381,4 +402,18 @@ TEST_CASE("session rewriter: reaching the pipeline limit asks the server for its
   for (int i = 0; i < 15; ++i) CHECK(h.client(describe_msg("s")) == Verdict::forward);
   CHECK(h.client(describe_msg("s")) == Verdict::replace);  // the Describe, then a Flush
   CHECK(h.rewriter.throttled());
+}
+
+TEST_CASE("session rewriter: the unnamed statement sent again and again keeps its DELETE tag") {
+  Harness h;
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    REQUIRE(h.client(parse_msg("", "DELETE FROM humans WHERE id = $1")) == Verdict::replace);
+    h.server(answer(codec::backend::parse_complete));
+    CHECK(h.run("", "", "UPDATE 1", codec::transaction_status::idle) == Verdict::replace);
+  }
+  // Another text under the same name is a new statement.
+  REQUIRE(h.client(parse_msg("", "SELECT 1")) == Verdict::forward);
+  h.server(answer(codec::backend::parse_complete));
+  CHECK(h.run("", "", "SELECT 1", codec::transaction_status::idle) == Verdict::forward);
 }
