@@ -29,13 +29,15 @@ std::expected<RewriteResult, parser::Error> Engine::rewrite(std::string_view sql
     cache_->count_fast_path();
     return RewriteResult{};
   }
-  std::string key;
-  if (lexed.cacheable() && options_.cache_capacity > 0 && sql.size() <= options_.cache_max_sql) {
+  thread_local std::string key;  // reused: no allocation per statement for the key
+  const bool keyed = lexed.cacheable() && options_.cache_capacity > 0 && sql.size() <= options_.cache_max_sql;
+  if (keyed) {
     std::string path_key;
     if (resolved != nullptr && resolved->search_path_matters()) path_key = resolved->fingerprint_text() + path.key();
-    key = cache_key(lexed, sql, *rules_, session_hints, user,
-                    path_key.empty() && resolved != nullptr ? std::string_view(resolved->fingerprint_text())
-                                                            : std::string_view(path_key));
+    cache_key(lexed, sql, *rules_, session_hints, user,
+              path_key.empty() && resolved != nullptr ? std::string_view(resolved->fingerprint_text())
+                                                      : std::string_view(path_key),
+              key);
     if (auto hit = cache_->find(key)) {
       RewriteResult r;
       r.statements = hit->statements;
@@ -62,7 +64,7 @@ std::expected<RewriteResult, parser::Error> Engine::rewrite(std::string_view sql
   auto plan = plan_rewrite(sql, *tree, tokens, *rules_, session_hints, user, resolved, path);
   if (!plan) return std::unexpected(plan.error());
   cache_->count_parsed();
-  if (!key.empty() && plan->cacheable) cache_->insert(key, CachedPlan::from(*plan, lexed));
+  if (keyed && plan->cacheable) cache_->insert(key, CachedPlan::from(*plan, lexed));
   RewriteResult r;
   r.statements = std::move(plan->statements);
   r.unknown_relation = plan->unknown_relation;

@@ -2,6 +2,7 @@
 #include "rules/rewrite_cache.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 
 namespace pgsoftdelete::rules {
@@ -64,11 +65,12 @@ std::expected<std::string, parser::Error> CachedPlan::apply(std::string_view sql
   });
 }
 
-std::string cache_key(const LexResult& lexed, std::string_view sql, const RuleSet& rules, const Hints& hints,
-                      std::string_view user, std::string_view scope) {
-  std::string key;
+void cache_key(const LexResult& lexed, std::string_view sql, const RuleSet& rules, const Hints& hints,
+               std::string_view user, std::string_view scope, std::string& key) {
+  key.clear();
   key.reserve(sql.size() + 32 + scope.size());
-  key += std::to_string(rules.version());
+  char digits[20];
+  key.append(digits, std::to_chars(digits, digits + sizeof digits, rules.version()).ptr);
   key.push_back('\x01');
   key.append(scope);
   key.push_back('\x01');
@@ -83,7 +85,6 @@ std::string cache_key(const LexResult& lexed, std::string_view sql, const RuleSe
     else key.push_back(literal_mark(a.kind));
     key.push_back(' ');
   }
-  return key;
 }
 
 RewriteCache::RewriteCache(std::size_t capacity)

@@ -45,9 +45,10 @@ struct CachedPlan {
 };
 
 /// The cache key: rules version, hints, user when hints are set, then every atom with literals replaced.
-/// `scope` names the catalog and search_path the plan was made under (empty: names alone).
-std::string cache_key(const LexResult& lexed, std::string_view sql, const RuleSet& rules, const Hints& hints,
-                      std::string_view user, std::string_view scope = {});
+/// `scope` names the catalog and search_path the plan was made under (empty: names alone). Written
+/// into `key` (cleared first), so that a caller's buffer is reused from one statement to the next.
+void cache_key(const LexResult& lexed, std::string_view sql, const RuleSet& rules, const Hints& hints,
+               std::string_view user, std::string_view scope, std::string& key);
 
 /// Bounded LRU cache split into shards, each behind its own mutex.
 class RewriteCache {
