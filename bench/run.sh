@@ -375,6 +375,27 @@ done
 proxy_alive=yes
 kill -0 "$BENCH_PROXY_PID" 2>/dev/null || proxy_alive="NO: it exited during the runs"
 
+# ---------------------------------------------------------------- allocations per transaction
+# malloc calls of each proxy process per pgbench transaction (8 clients, 3 s per mode), counted with a
+# perf uprobe on libc's malloc (root only; "-" where it cannot be placed). operator new calls malloc.
+: >"$WORK/allocs.tsv"
+LIBC=$(ldd "$PROXY" 2>/dev/null | sed -n 's/.*libc\.so\.6 => \([^ ]*\).*/\1/p')
+if [ "$PERF" = 1 ] && [ -n "$LIBC" ] && perf probe -q -x "$LIBC" -a pgsd_malloc=malloc >/dev/null 2>&1; then
+  say "allocations per transaction (perf uprobe on malloc)"
+  for t in pgsoftdelete pgbouncer; do
+    for mode in simple extended prepared; do
+      perf stat -x, -e probe_libc:pgsd_malloc -p "$(proxy_pid_of "$t")" -o "$WORK/allocs.csv" &
+      perf_pid=$!
+      sleep 0.3
+      read -r _ _ txns <<<"$(run_pgbench "$t" "$mode" 8 3)"
+      kill -INT "$perf_pid" 2>/dev/null; wait "$perf_pid" 2>/dev/null || true
+      calls=$(awk -F, '$3 ~ /pgsd_malloc/ && $1 ~ /^[0-9]+$/ {print $1}' "$WORK/allocs.csv")
+      echo "$t $mode ${calls:--} $txns" >>"$WORK/allocs.tsv"
+    done
+  done
+  perf probe -q -d probe_libc:pgsd_malloc >/dev/null 2>&1 || true
+fi
+
 # ---------------------------------------------------------------- RSS with idle connections
 say "RSS with $IDLE idle client connections (fresh pgsoftdelete; PgBouncer for reference)"
 stop_proxy "$BENCH_PROXY_PID"
@@ -406,5 +427,16 @@ stop_proxy "$PROXY_PID"
   echo
   "$PY" "$SCRIPTS/report.py" "$RESULTS" "${ENGINE_ARGS[@]}" --planning "$PLANNING" --clock-ticks "$(getconf CLK_TCK)" \
     --rss "pgsoftdelete:$WORK/rss-proxy.txt" --rss "PgBouncer:$WORK/rss-bouncer.txt"
+  if [ -s "$WORK/allocs.tsv" ]; then
+    echo
+    echo "### Allocations per transaction (malloc calls of the proxy process, 8 clients, one 3 s run per mode)"
+    echo
+    echo "| proxy | simple | extended | prepared |"
+    echo "|---|---|---|---|"
+    for t in pgsoftdelete pgbouncer; do
+      awk -v t="$t" '$1 == t { v[$2] = ($3 == "-" || $4 == 0) ? "-" : sprintf("%.2f", $3 / $4) }
+        END { printf "| %s | %s | %s | %s |\n", t, v["simple"], v["extended"], v["prepared"] }' "$WORK/allocs.tsv"
+    done
+  fi
 }
 [ "$REWRITE_OK" = 1 ] || exit 3
