@@ -139,8 +139,10 @@ class Walker {
   void on_alter_table(NodeId a);
   void on_alter_schema(NodeId a);
   void on_drop(NodeId d);
-  /// INSERT … ON CONFLICT DO UPDATE fires ON UPDATE actions like UPDATE.
+  /// INSERT … ON CONFLICT DO UPDATE fires ON UPDATE actions like UPDATE; then on_upsert.
   void on_insert(NodeId i);
+  /// INSERT … ON CONFLICT into a rule table: live rows only in the conflict target and DO UPDATE.
+  void on_upsert(NodeId stmt, NodeId conflict);
   /// DELETE / UPDATE / MERGE through a view: which tables it changes is the view's secret.
   bool refuse_view_target(const Resolution& r, const Relation& rv, std::string_view statement);
   void refuse_ddl(std::string what, const std::string& table, int location);

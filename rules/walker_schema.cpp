@@ -101,6 +101,87 @@ void Walker::on_insert(NodeId i) {
     }
   }
   children(i, types_.insert_stmt, {"withClause"});
+  if (conflict != 0 && !error) on_upsert(i, conflict);
+}
+
+// INSERT … ON CONFLICT into a rule table: the conflict target's inference clause gains the live-rows
+// condition, so that a unique index on live rows only (the index to have) is inferred with the
+// application's SQL unchanged (a full unique index still is); DO UPDATE gains it in its WHERE, so that
+// a deleted row is neither updated nor returned. ON CONFLICT ON CONSTRAINT: the DO UPDATE condition only.
+void Walker::on_upsert(NodeId stmt, NodeId conflict) {
+  Relation rv = relation(t_.get(stmt, "relation"));
+  const Resolution res = resolve(rv);
+  const bool update = t_.string(conflict, "action") == "ONCONFLICT_UPDATE";
+  // Through a view, PostgreSQL checks the view's condition on the row inserted, not on the row the
+  // conflict finds: DO UPDATE would reach deleted rows. Into a partitioned table whose partitions
+  // are rule tables, the conflict is found in the partition: the same.
+  if (update && refuse_view_target(res, rv, "INSERT … ON CONFLICT DO UPDATE")) return;
+  if (update && res.rule == nullptr && res.rule_descendant != nullptr)
+    return fail_not_supported("pgsoftdelete: INSERT … ON CONFLICT DO UPDATE into " + rv.name +
+                                  " may update rows of its soft-delete partition " + quoted_name(*res.rule_descendant) +
+                                  "; insert into the partition itself",
+                              rv.location);
+  const TableRule* rule = res.rule;
+  if (rule == nullptr) return;
+  const NodeId infer = t_.get(conflict, "infer");
+  const bool inferred = infer != 0 && t_.size(t_.get(infer, "indexElems")) > 0;
+  if (!update && !inferred) return;  // DO NOTHING on any conflict: nothing to add
+  const Visibility v = visibility(*rule, rv);
+  if (error || v == Visibility::all) return;
+  if (!update && v != Visibility::live) return;
+  // The DO keyword (DO UPDATE / DO NOTHING, not a column named do): what comes before it is the
+  // conflict target.
+  const int on = token_at(static_cast<int>(t_.number(conflict, "location", -1)));
+  if (kind(on) != Tok::kw_on) return fail_internal("ON CONFLICT");
+  int depth = 0, where = -1, do_tok = -1;
+  for (int j = next_code(on); j >= 0; j = next_code(j)) {
+    const Tok k = kind(j);
+    if (k == Tok::lparen || k == Tok::lbracket) {
+      ++depth;
+    } else if (k == Tok::rparen || k == Tok::rbracket) {
+      if (--depth < 0) break;
+    } else if (depth > 0 || kind(prev_code(j)) == Tok::dot) {
+      continue;
+    } else if (k == Tok::kw_where && where < 0) {
+      where = j;
+    } else if (equals_folded(text(j), "do") &&
+               (kind(next_code(j)) == Tok::kw_update || equals_folded(text(next_code(j)), "nothing"))) {
+      do_tok = j;
+      break;
+    }
+  }
+  if (do_tok < 0) return fail_internal("ON CONFLICT … DO");
+  if (inferred && v == Visibility::live) {
+    // Unqualified, as an index predicate is written: `ON CONFLICT (email) WHERE NOT is_deleted`.
+    const std::string live = rule->live_predicate({});
+    if (t_.get(infer, "whereClause") != 0) {
+      const int cond = next_code(where);
+      if (where < 0 || cond < 0 || cond >= do_tok) return fail_internal("the ON CONFLICT target's WHERE");
+      insert(begin_of(cond), "(");
+      insert(end_of(prev_code(do_tok)), ") AND " + live);
+    } else {
+      insert(end_of(prev_code(do_tok)), " WHERE " + live);
+    }
+  }
+  if (!update) return;
+  // In DO UPDATE, the existing row is named by the target's alias or name; `excluded` is the row
+  // proposed. A target itself named excluded is named with its schema (by name it is ambiguous).
+  auto s = reference_span(rv);
+  if (!s) return;
+  int alias = -1;
+  if (after_alias(rv, *s, &alias) < 0) return;
+  std::string pred;
+  if (alias < 0 && (equals_folded(text(s->name, s->name_last), "excluded") || text(s->name, s->name_last) == "\"excluded\"")) {
+    const std::string schema = !rv.schema.empty() ? rv.schema : res.relation != nullptr ? res.relation->schema : "";
+    if (schema.empty())
+      return fail_not_supported("pgsoftdelete: INSERT … ON CONFLICT DO UPDATE into a table named excluded needs an "
+                                "alias (INSERT INTO excluded AS t …)",
+                                rv.location);
+    pred = predicate(*rule, v, quote_identifier(schema) + "." + std::string(text(s->name, s->name_last)));
+  } else {
+    pred = target_predicate(*rule, v, *s, alias, {});
+  }
+  add_predicate(do_tok, t_.get(conflict, "whereClause") != 0, pred);
 }
 
 void Walker::on_rename(NodeId r) {

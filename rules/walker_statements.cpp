@@ -19,6 +19,8 @@ void Walker::add_predicate(int target_end, bool has_where, const std::string& pr
       ++depth;
     } else if (k == Tok::rparen || k == Tok::rbracket) {
       if (--depth < 0) break;
+    } else if (kind(prev_code(j)) == Tok::dot) {
+      // `excluded.where`, `t.returning`: any keyword names a column after a dot
     } else if (depth == 0 && (k == Tok::kw_returning || k == Tok::semicolon)) {
       break;
     } else if (depth == 0 && k == Tok::kw_where && where < 0) {

@@ -165,7 +165,7 @@ struct Checker {
 
   void visible_state(const std::string& after) {
     for (const char* table : {"humans", "aliens", "ships", "badges", "planets", "visits", "fleet", "crew", "other.ships",
-                              "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll"}) {
+                              "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll", "members"}) {
       std::string sql = std::string("SELECT * FROM ") + table;
       auto sent = through_engine(sql);
       same("visible state of " + std::string(table) + " after [" + after + "]", sql, sent, run(live, sent), run(clean, sql));

@@ -29,12 +29,15 @@ psql -d live <"$HERE/schema.sql"
 psql -d postgres -c "CREATE DATABASE clean TEMPLATE live"
 psql -d clean -c "DELETE FROM humans WHERE is_deleted; DELETE FROM aliens WHERE deleted_at IS NOT NULL;
                   DELETE FROM ships WHERE is_deleted; DELETE FROM fleet WHERE is_deleted; DELETE FROM badges WHERE is_deleted;
-                  DELETE FROM crew WHERE is_deleted; DELETE FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll WHERE is_deleted; ANALYZE"
+                  DELETE FROM crew WHERE is_deleted; DELETE FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll WHERE is_deleted;
+                  DELETE FROM members WHERE is_deleted; DROP INDEX members_live_email, aliens_live_name;
+                  CREATE UNIQUE INDEX members_email ON members (email); CREATE UNIQUE INDEX aliens_name ON aliens (name); ANALYZE"
 # Only the soft-deleted rows: what the only_deleted hint must show.
 psql -d postgres -c "CREATE DATABASE deleted TEMPLATE live"
 psql -d deleted -c "DELETE FROM humans WHERE NOT is_deleted; DELETE FROM aliens WHERE deleted_at IS NULL;
                     DELETE FROM ships WHERE NOT is_deleted; DELETE FROM fleet WHERE NOT is_deleted; DELETE FROM badges WHERE NOT is_deleted;
-                    DELETE FROM crew WHERE NOT is_deleted; DELETE FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll WHERE NOT is_deleted; ANALYZE"
+                    DELETE FROM crew WHERE NOT is_deleted; DELETE FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll WHERE NOT is_deleted;
+                    DELETE FROM members WHERE NOT is_deleted; ANALYZE"
 
 "$BIN" "$HERE/rules.toml" "$HERE/read_queries.sql" "$HERE/write_statements.sql" \
   "host=$TMP port=$PORT user=postgres dbname=live" "host=$TMP port=$PORT user=postgres dbname=clean" \

@@ -29,6 +29,16 @@ INSERT INTO visits SELECT 1 + (g * 17) % 80, 1 + (g * 5) % 12, g % 30 FROM gener
 CREATE TABLE badges (human_id int, badge text, is_deleted boolean NOT NULL DEFAULT false);
 INSERT INTO badges SELECT 1 + (g * 7) % 90, 'badge' || g, g % 3 = 0 FROM generate_series(1, 90) g;
 
+-- Upserts (INSERT … ON CONFLICT): an e-mail unique among live rows only, the index the README recommends
+-- (a deleted row, 31, shares member 1's); the copy without the deleted rows has the plain unique index an
+-- application without soft delete would have (run_equivalence.sh). aliens' names likewise, timestamp kind.
+CREATE TABLE members (id int PRIMARY KEY, email text NOT NULL, name text, logins int NOT NULL DEFAULT 0,
+                      is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO members SELECT g, 'm' || g || '@example.org', 'member' || g, g % 5, g % 3 = 0 FROM generate_series(1, 30) g;
+INSERT INTO members VALUES (31, 'm1@example.org', 'old member1', 0, true);
+CREATE UNIQUE INDEX members_live_email ON members (email) WHERE NOT is_deleted;
+CREATE UNIQUE INDEX aliens_live_name ON aliens (name) WHERE deleted_at IS NULL;
+
 -- The partial index the README recommends: used by the rewritten queries.
 CREATE INDEX humans_live_name ON humans (name) WHERE NOT is_deleted;
 CREATE INDEX aliens_live_human ON aliens (human_id) WHERE deleted_at IS NULL;

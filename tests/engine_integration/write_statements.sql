@@ -28,3 +28,14 @@ DELETE FROM crew_officers WHERE stripes = 0
 UPDATE crew SET rank = rank + 1
 DELETE FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllxyz WHERE id < 5
 DELETE FROM other.ships WHERE id < 5
+INSERT INTO members (id, email, name) VALUES (101, 'm3@example.org', 'new3') ON CONFLICT (email) DO UPDATE SET logins = members.logins + 1 RETURNING id, name, logins
+INSERT INTO members (id, email, name) VALUES (102, 'm1@example.org', 'dup1') ON CONFLICT (email) DO UPDATE SET logins = members.logins + 1, name = excluded.name RETURNING id, name, logins
+INSERT INTO members (id, email) VALUES (103, 'm6@example.org') ON CONFLICT (email) DO NOTHING RETURNING id
+INSERT INTO members (id, email) VALUES (104, 'm2@example.org') ON CONFLICT (email) DO NOTHING RETURNING id
+INSERT INTO members AS m (id, email, name) VALUES (2, 'x2@example.org', 'by id') ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE m.logins >= 0 RETURNING m.id, m.name
+INSERT INTO members (id, email, name) VALUES (4, 'm4@example.org', 'on constraint') ON CONFLICT ON CONSTRAINT members_pkey DO UPDATE SET name = excluded.name RETURNING id, name
+INSERT INTO members (id, email, name) SELECT 200 + g, 'm' || g || '@example.org', 'bulk' || g FROM generate_series(7, 12) g ON CONFLICT (email) DO UPDATE SET logins = members.logins + 10 RETURNING id, logins
+INSERT INTO members (id, email, name) VALUES (105, 'm15@example.org', 'where') ON CONFLICT (email) WHERE logins >= 0 DO UPDATE SET name = 'where' RETURNING id, name
+WITH up AS (INSERT INTO members (id, email, name) VALUES (106, 'm19@example.org', 'cte') ON CONFLICT (email) DO UPDATE SET name = 'cte' RETURNING id) SELECT count(*) FROM up
+INSERT INTO aliens (id, name, tentacles) VALUES (500, 'alien3', 7) ON CONFLICT (name) DO UPDATE SET tentacles = 99 RETURNING id, tentacles
+INSERT INTO aliens (id, name, tentacles) VALUES (501, 'alien1', 7) ON CONFLICT (name) DO UPDATE SET tentacles = 99 RETURNING id, tentacles

@@ -21,7 +21,8 @@ using rules::SearchPath;
 
 // ph (rule) with partitions ph_1 and ph_2, ph_2 with ph_2a; rp (no rule) with child rc (rule);
 // worlds <- people (rule, ON DELETE CASCADE, ON UPDATE CASCADE); galaxies <- worlds (CASCADE);
-// moons -> worlds (RESTRICT); public.sq (rule) and other.sq (no rule); other.lone (no rule).
+// moons -> worlds (RESTRICT); public.sq (rule) and other.sq (no rule); other.lone (no rule); ev (no
+// rule, partitioned) with partition ev_1 (rule); a view hv; a rule table named excluded.
 std::shared_ptr<const Catalog> test_catalog() {
   auto c = std::make_shared<Catalog>();
   c->relations = {
@@ -29,7 +30,8 @@ std::shared_ptr<const Catalog> test_catalog() {
       {4, "public", "ph_2a", 'r', {3}},   {5, "public", "rp", 'r', {}},    {6, "public", "rc", 'r', {5}},
       {7, "public", "worlds", 'r', {}},   {8, "public", "people", 'r', {}}, {9, "public", "galaxies", 'r', {}},
       {10, "public", "moons", 'r', {}},   {11, "public", "sq", 'r', {}},   {12, "other", "sq", 'r', {}},
-      {13, "public", "humans", 'r', {}},
+      {13, "public", "humans", 'r', {}},  {14, "public", "ev", 'p', {}},   {15, "public", "ev_1", 'r', {14}},
+      {16, "public", "hv", 'v', {}},      {17, "public", "excluded", 'r', {}},
   };
   c->foreign_keys = {
       {"people_world", 8, 7, 'c', 'c', {"id"}},
@@ -50,6 +52,10 @@ name = "people"
 name = "public.sq"
 [[table]]
 name = "humans"
+[[table]]
+name = "ev_1"
+[[table]]
+name = "excluded"
 )";
 
 struct Case {
@@ -120,6 +126,22 @@ const std::vector<Case> cases = {
     {"table_to_xml of another table", "SELECT table_to_xml('worlds', true, false, '')", nullptr},
     {"schema_to_xml", "SELECT schema_to_xml('public', true, false, '')", "0A000"},
     {"database_to_xml", "SELECT database_to_xml(true, false, '')", "0A000"},
+    {"upsert into a partition", "INSERT INTO ph_1 (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 1",
+     "INSERT INTO ph_1 (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET v = 1 WHERE NOT ph_1.is_deleted"},
+    {"upsert into a partitioned table of a rule partition", "INSERT INTO ev (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 1",
+     "0A000"},
+    {"upsert DO NOTHING into that table", "INSERT INTO ev (id) VALUES (1) ON CONFLICT (id) DO NOTHING", nullptr},
+    {"plain INSERT into that table", "INSERT INTO ev (id) VALUES (1)", nullptr},
+    {"upsert through a view", "INSERT INTO hv (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 1", "0A000"},
+    {"INSERT through a view", "INSERT INTO hv (id) VALUES (1)", nullptr},
+    {"upsert into a rule table named excluded",
+     "INSERT INTO excluded (id, v) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+     "INSERT INTO excluded (id, v) VALUES (1, 2) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET v = excluded.v "
+     "WHERE NOT public.excluded.is_deleted"},
+    {"upsert into a rule table named excluded, aliased",
+     "INSERT INTO excluded AS x (id, v) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+     "INSERT INTO excluded AS x (id, v) VALUES (1, 2) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET v = excluded.v "
+     "WHERE NOT x.is_deleted"},
 };
 
 }  // namespace

@@ -113,7 +113,6 @@ const std::vector<Case> read_cases = {
     {"INSERT into a rule table", "INSERT INTO humans (id, name) VALUES (9, 'x')", nullptr},
     {"INSERT … SELECT from itself", "INSERT INTO humans SELECT * FROM humans WHERE id = 1",
      "INSERT INTO humans SELECT * FROM humans WHERE (id = 1) AND NOT humans.is_deleted"},
-    {"INSERT ON CONFLICT", "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = excluded.name", nullptr},
     {"SELECT INTO", "SELECT * INTO copy_of_humans FROM humans", "SELECT * INTO copy_of_humans FROM humans WHERE NOT humans.is_deleted"},
     {"CREATE TABLE AS", "CREATE TABLE c AS SELECT * FROM humans", "CREATE TABLE c AS SELECT * FROM humans WHERE NOT humans.is_deleted"},
     {"CREATE VIEW", "CREATE VIEW v AS SELECT * FROM humans", "CREATE VIEW v AS SELECT * FROM humans WHERE NOT humans.is_deleted"},
@@ -297,7 +296,57 @@ void run_cases(const std::vector<Case>& cases) {
 
 }  // namespace
 
+// INSERT … ON CONFLICT into a rule table: the conflict target infers a unique index on live rows, and
+// DO UPDATE never touches (nor returns) a deleted row.
+const std::vector<Case> upsert_cases = {
+    {"DO UPDATE by key", "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET name = excluded.name WHERE NOT humans.is_deleted"},
+    {"DO UPDATE with its own WHERE and RETURNING",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = 'x' WHERE humans.name <> 'y' RETURNING id, is_deleted",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET name = 'x' WHERE (humans.name <> 'y') AND NOT humans.is_deleted RETURNING id, is_deleted"},
+    {"conflict target with its own WHERE", "INSERT INTO humans (id, email) VALUES (1, 'a') ON CONFLICT (email) WHERE active DO NOTHING",
+     "INSERT INTO humans (id, email) VALUES (1, 'a') ON CONFLICT (email) WHERE (active) AND NOT is_deleted DO NOTHING"},
+    {"DO NOTHING by key", "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO NOTHING",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO NOTHING"},
+    {"DO NOTHING without a target", "INSERT INTO humans (id) VALUES (1) ON CONFLICT DO NOTHING", nullptr},
+    {"ON CONSTRAINT", "INSERT INTO humans (id) VALUES (1) ON CONFLICT ON CONSTRAINT humans_pkey DO UPDATE SET name = 'x'",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT ON CONSTRAINT humans_pkey DO UPDATE SET name = 'x' WHERE NOT humans.is_deleted"},
+    {"ON CONSTRAINT DO NOTHING", "INSERT INTO humans (id) VALUES (1) ON CONFLICT ON CONSTRAINT humans_pkey DO NOTHING", nullptr},
+    {"target alias", "INSERT INTO humans AS h (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = h.name || '!'",
+     "INSERT INTO humans AS h (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET name = h.name || '!' WHERE NOT h.is_deleted"},
+    {"timestamp kind", "INSERT INTO aliens (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+     "INSERT INTO aliens (id) VALUES (1) ON CONFLICT (id) WHERE deleted_at IS NULL DO UPDATE SET name = excluded.name WHERE aliens.deleted_at IS NULL"},
+    {"in a data-modifying CTE",
+     "WITH u AS (INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = 'x' RETURNING id) SELECT * FROM u",
+     "WITH u AS (INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET name = 'x' WHERE NOT humans.is_deleted RETURNING id) SELECT * FROM u"},
+    {"schema-qualified target", "INSERT INTO public.humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = 'x'",
+     "INSERT INTO public.humans (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET name = 'x' WHERE NOT humans.is_deleted"},
+    {"rows from the same rule table",
+     "INSERT INTO humans SELECT * FROM humans WHERE id = 1 ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+     "INSERT INTO humans SELECT * FROM humans WHERE (id = 1) AND NOT humans.is_deleted ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET name = excluded.name WHERE NOT humans.is_deleted"},
+    {"expression in the conflict target", "INSERT INTO humans (id, name) VALUES (1, 'a') ON CONFLICT (lower(name)) DO NOTHING",
+     "INSERT INTO humans (id, name) VALUES (1, 'a') ON CONFLICT (lower(name)) WHERE NOT is_deleted DO NOTHING"},
+    {"a WHERE inside the SET list's subquery is not DO UPDATE's",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = (SELECT name FROM planets WHERE id = 1)",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET name = (SELECT name FROM planets WHERE id = 1) WHERE NOT humans.is_deleted"},
+    {"several columns and a comment", "INSERT INTO humans (id, name) VALUES (1, 'a') ON CONFLICT (id, name) /* c */ DO UPDATE SET age = 1;",
+     "INSERT INTO humans (id, name) VALUES (1, 'a') ON CONFLICT (id, name) WHERE NOT is_deleted /* c */ DO UPDATE SET age = 1 WHERE NOT humans.is_deleted;"},
+    {"a column named do in the target's WHERE", "INSERT INTO humans (id) VALUES (1) ON CONFLICT (email) WHERE humans.do DO NOTHING",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (email) WHERE (humans.do) AND NOT is_deleted DO NOTHING"},
+    {"a column named do in DO UPDATE's WHERE", "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET age = 1 WHERE humans.do",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET age = 1 WHERE (humans.do) AND NOT humans.is_deleted"},
+    {"keywords naming columns after excluded.",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = excluded.where, age = excluded.returning WHERE humans.id > 0",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET name = excluded.where, age = excluded.returning WHERE (humans.id > 0) AND NOT humans.is_deleted"},
+    {"a keyword naming a column last in the SET list",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = excluded.returning",
+     "INSERT INTO humans (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET name = excluded.returning WHERE NOT humans.is_deleted"},
+    {"a plain table", "INSERT INTO planets (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = excluded.name", nullptr},
+};
+
 TEST_CASE("rewrites: reads in every scope") { run_cases(read_cases); }
+
+TEST_CASE("rewrites: INSERT … ON CONFLICT keeps to live rows") { run_cases(upsert_cases); }
 
 TEST_CASE("rewrites: DELETE and UPDATE") { run_cases(write_cases); }
 
