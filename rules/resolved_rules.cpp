@@ -209,6 +209,37 @@ ForeignKeyHazard ResolvedRules::delete_hazard(std::uint32_t oid) const {
   return it == by_oid_.end() ? ForeignKeyHazard{} : delete_hazard_[it->second];
 }
 
+ForeignKeyHazard ResolvedRules::soft_delete_hazard(std::uint32_t oid) const {
+  const auto& rels = catalog_->relations;
+  const auto& keys = catalog_->foreign_keys;
+  auto it = by_oid_.find(oid);
+  if (it == by_oid_.end()) return {};
+  // The rows deleted are rows of `oid`, of its descendants and, as a key sees them, of its ancestors
+  // (a key on a partitioned table refers to its partitions' rows).
+  std::vector<std::size_t> rows_of;
+  {
+    std::lock_guard lock(walk_mutex_);  // with_descendants marks shared state
+    rows_of = with_descendants(oid);
+  }
+  std::vector<std::size_t> up{it->second};
+  for (std::size_t k = 0; k < up.size() && up.size() <= rels.size(); ++k)
+    for (auto parent : rels[up[k]].parents)
+      if (auto p = by_oid_.find(parent); p != by_oid_.end() && std::find(up.begin(), up.end(), p->second) == up.end())
+        up.push_back(p->second);
+  rows_of.insert(rows_of.end(), up.begin() + 1, up.end());
+  for (auto i : rows_of) {
+    const auto range = keys_by_referenced_.equal_range(rels[i].oid);
+    for (auto e = range.first; e != range.second; ++e) {
+      const CatalogForeignKey& key = keys[e->second];
+      if (!acts(key.on_delete)) continue;
+      auto ref = by_oid_.find(key.referencing);
+      if (ref == by_oid_.end() || rule_[ref->second] != nullptr) continue;  // a rule table's rows: not refused
+      return ForeignKeyHazard{&key, &rels[ref->second]};
+    }
+  }
+  return {};
+}
+
 ForeignKeyHazard ResolvedRules::truncate_hazard(std::uint32_t oid) const {
   auto it = by_oid_.find(oid);
   return it == by_oid_.end() ? ForeignKeyHazard{} : truncate_hazard_[it->second];

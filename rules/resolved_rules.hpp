@@ -33,7 +33,7 @@ struct Resolution {
 /// Why a statement would change rule-table rows through foreign keys: the constraint and the table.
 struct ForeignKeyHazard {
   const CatalogForeignKey* key = nullptr;
-  const CatalogRelation* table = nullptr;  ///< the rule table whose rows the action deletes or changes
+  const CatalogRelation* table = nullptr;  ///< the table whose rows the action deletes or changes
   explicit operator bool() const { return key != nullptr; }
 };
 
@@ -74,6 +74,10 @@ class ResolvedRules {
   /// Deleting rows of `oid` (and of its partitions or children) would, through ON DELETE CASCADE /
   /// SET NULL / SET DEFAULT, delete or change rows of a rule table.
   ForeignKeyHazard delete_hazard(std::uint32_t oid) const;
+  /// Soft-deleting rows of `oid` (a rule table, its partitions or children included) leaves rows of a
+  /// table that is no rule table, which a real DELETE would delete or change through ON DELETE
+  /// CASCADE / SET NULL / SET DEFAULT, pointing at deleted rows: the first such key (`table`: that table).
+  ForeignKeyHazard soft_delete_hazard(std::uint32_t oid) const;
   /// TRUNCATE `oid` CASCADE would empty a rule table.
   ForeignKeyHazard truncate_hazard(std::uint32_t oid) const;
   /// Updating `columns` of `oid` (empty: unknown, any) would change rows of a rule table through

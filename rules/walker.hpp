@@ -134,6 +134,8 @@ class Walker {
   bool refuse_rule_ancestor(const Resolution& r, const Relation& rv, std::string_view doing);
   /// Refuses a real DELETE / an UPDATE / a TRUNCATE CASCADE whose foreign-key actions reach a rule table.
   void refuse_hazard(const ForeignKeyHazard& h, std::string_view statement, const Relation& rv);
+  /// Refuses a soft DELETE whose ON DELETE actions would delete or change rows of a table that is no rule table.
+  void refuse_soft_delete_hazard(const ForeignKeyHazard& h, const Relation& rv);
   /// ALTER TABLE / RENAME / SET SCHEMA / DROP that would stop a rule applying or undelete rows.
   void on_rename(NodeId r);
   void on_alter_table(NodeId a);

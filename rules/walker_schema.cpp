@@ -72,6 +72,18 @@ void Walker::refuse_hazard(const ForeignKeyHazard& h, std::string_view statement
                      rv.location);
 }
 
+void Walker::refuse_soft_delete_hazard(const ForeignKeyHazard& h, const Relation& rv) {
+  if (!h || rules_.foreign_key_policy() == Policy::allow) return;
+  fail_not_supported("pgsoftdelete: DELETE from " + rv.name + " cannot follow foreign key " + h.key->name + " (ON DELETE " +
+                         std::string(action_sql(h.key->on_delete)) + ") of " + quoted_name(*h.table) +
+                         ", which is no soft-delete table: following it would " +
+                         (h.key->on_delete == 'c' ? "delete" : "change") +
+                         " its rows for good, and a soft delete would leave them pointing at deleted rows; "
+                         "make it a soft-delete table too, or set [policy] foreign_key_actions = \"allow\" to "
+                         "delete softly and leave its rows as they are",
+                     rv.location);
+}
+
 void Walker::refuse_ddl(std::string what, const std::string& table, int location) {
   if (rules_.ddl_policy() == Policy::allow) return;
   fail_not_supported("pgsoftdelete: " + what + " of soft-delete table " + table +

@@ -63,6 +63,7 @@ void Walker::on_delete(NodeId d) {
   }
   if (error) return;
   if (hard && res.relation != nullptr) refuse_hazard(resolved_->delete_hazard(res.relation->oid), "DELETE", rv);
+  if (!hard && res.relation != nullptr) refuse_soft_delete_hazard(resolved_->soft_delete_hazard(res.relation->oid), rv);
   if (error) return;
   // The predicates of the rule tables in USING, and the target's own (not beside WHERE CURRENT OF: the
   // cursor was declared through us, over live rows only).

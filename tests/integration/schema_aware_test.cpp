@@ -174,6 +174,51 @@ TEST_CASE("foreign-key actions that would delete or change rule-table rows are r
   }
 }
 
+TEST_CASE("a soft delete that cannot follow a plain table's ON DELETE action is refused, naming the key") {
+  auto c = fresh();
+  // Made through the proxy, so that its catalog knows the keys from the next statement on.
+  cluster().sql("DROP TABLE IF EXISTS humans, visits CASCADE");  // the proxy refuses DROP of a rule table
+  REQUIRE(c.exec("CREATE TABLE humans (id int PRIMARY KEY, is_deleted boolean NOT NULL DEFAULT false)").ok());
+  REQUIRE(c.exec("CREATE TABLE visits (human_id int CONSTRAINT visits_human REFERENCES humans ON DELETE CASCADE)").ok());
+  REQUIRE(c.exec("INSERT INTO humans VALUES (1), (2), (3)").ok());
+  REQUIRE(c.exec("INSERT INTO visits VALUES (1), (2)").ok());
+  SUBCASE("ON DELETE CASCADE: refused, nothing changed") {
+    auto r = c.exec("DELETE FROM humans WHERE id = 1");
+    CHECK(r.sqlstate() == "0A000");
+    CHECK(r.error().find("visits_human") != std::string::npos);
+    CHECK(r.error().find("public.visits") != std::string::npos);
+    CHECK(c.exec_params("DELETE FROM humans WHERE id = $1", {"2"}).sqlstate() == "0A000");
+    CHECK(direct("SELECT count(*) FROM humans WHERE NOT is_deleted") == "3");
+    CHECK(direct("SELECT count(*) FROM visits") == "2");
+  }
+  SUBCASE("ON DELETE SET NULL: refused") {
+    REQUIRE(c.exec("ALTER TABLE visits DROP CONSTRAINT visits_human").ok());
+    REQUIRE(c.exec("ALTER TABLE visits ADD CONSTRAINT visits_human FOREIGN KEY (human_id) REFERENCES humans "
+                   "ON DELETE SET NULL")
+                .ok());
+    auto r = c.exec("DELETE FROM humans WHERE id = 1");
+    CHECK(r.sqlstate() == "0A000");
+    CHECK(r.error().find("SET NULL") != std::string::npos);
+  }
+  SUBCASE("RESTRICT and NO ACTION: the soft delete runs") {
+    REQUIRE(c.exec("ALTER TABLE visits DROP CONSTRAINT visits_human").ok());
+    REQUIRE(c.exec("ALTER TABLE visits ADD CONSTRAINT visits_human FOREIGN KEY (human_id) REFERENCES humans "
+                   "ON DELETE RESTRICT")
+                .ok());
+    CHECK(c.exec("DELETE FROM humans WHERE id = 1").tag() == "DELETE 1");
+    CHECK(direct("SELECT count(*) FROM humans WHERE is_deleted") == "1");
+  }
+  SUBCASE("policy allow: a soft delete that leaves the plain table's rows as they are") {
+    ProxyProcess allow({"--upstream", cluster().endpoint(), "--rules",
+                        rules_file("[policy]\nforeign_key_actions = \"allow\"\n").string()});
+    Conn a(allow.conninfo());
+    CHECK(a.exec("DELETE FROM humans WHERE id = 1").tag() == "DELETE 1");
+    CHECK(direct("SELECT count(*) FROM humans WHERE is_deleted") == "1");
+    CHECK(direct("SELECT count(*) FROM visits") == "2");
+  }
+  cluster().sql("DROP TABLE IF EXISTS visits, humans CASCADE");
+}
+
 TEST_CASE("unqualified names follow the session's search_path") {
   SUBCASE("SET, RESET, SET LOCAL") {
     auto c = fresh();

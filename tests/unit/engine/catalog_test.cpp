@@ -22,7 +22,9 @@ using rules::SearchPath;
 // ph (rule) with partitions ph_1 and ph_2, ph_2 with ph_2a; rp (no rule) with child rc (rule);
 // worlds <- people (rule, ON DELETE CASCADE, ON UPDATE CASCADE); galaxies <- worlds (CASCADE);
 // moons -> worlds (RESTRICT); public.sq (rule) and other.sq (no rule); other.lone (no rule); ev (no
-// rule, partitioned) with partition ev_1 (rule); a view hv; a rule table named excluded.
+// rule, partitioned) with partition ev_1 (rule); a view hv; a rule table named excluded; rule tables
+// referenced by plain tables: accounts <- notes (CASCADE), wallets <- tags (SET NULL), logs (partitioned,
+// partition logs_1) <- log_notes (SET DEFAULT), cards <- pins (RESTRICT) and <- stamps (rule, CASCADE).
 std::shared_ptr<const Catalog> test_catalog() {
   auto c = std::make_shared<Catalog>();
   c->relations = {
@@ -32,11 +34,20 @@ std::shared_ptr<const Catalog> test_catalog() {
       {10, "public", "moons", 'r', {}},   {11, "public", "sq", 'r', {}},   {12, "other", "sq", 'r', {}},
       {13, "public", "humans", 'r', {}},  {14, "public", "ev", 'p', {}},   {15, "public", "ev_1", 'r', {14}},
       {16, "public", "hv", 'v', {}},      {17, "public", "excluded", 'r', {}},
+      {18, "public", "accounts", 'r', {}}, {19, "public", "notes", 'r', {}},   {20, "public", "wallets", 'r', {}},
+      {21, "public", "tags", 'r', {}},     {22, "public", "cards", 'r', {}},   {23, "public", "pins", 'r', {}},
+      {24, "public", "log_notes", 'r', {}}, {25, "public", "logs", 'p', {}},  {26, "public", "logs_1", 'r', {25}},
+      {27, "public", "stamps", 'r', {}},
   };
   c->foreign_keys = {
       {"people_world", 8, 7, 'c', 'c', {"id"}},
       {"worlds_galaxy", 7, 9, 'c', 'a', {"id"}},
       {"moons_world", 10, 7, 'r', 'a', {"id"}},
+      {"notes_account", 19, 18, 'c', 'a', {"id"}},
+      {"tags_wallet", 21, 20, 'n', 'a', {"id"}},
+      {"pins_card", 23, 22, 'r', 'a', {"id"}},
+      {"log_notes_log", 24, 25, 'd', 'a', {"id"}},
+      {"stamps_card", 27, 22, 'c', 'a', {"id"}},
   };
   return c;
 }
@@ -56,6 +67,16 @@ name = "humans"
 name = "ev_1"
 [[table]]
 name = "excluded"
+[[table]]
+name = "accounts"
+[[table]]
+name = "wallets"
+[[table]]
+name = "logs"
+[[table]]
+name = "cards"
+[[table]]
+name = "stamps"
 )";
 
 struct Case {
@@ -126,6 +147,12 @@ const std::vector<Case> cases = {
     {"table_to_xml of another table", "SELECT table_to_xml('worlds', true, false, '')", nullptr},
     {"schema_to_xml", "SELECT schema_to_xml('public', true, false, '')", "0A000"},
     {"database_to_xml", "SELECT database_to_xml(true, false, '')", "0A000"},
+    {"soft DELETE, a plain table's ON DELETE CASCADE", "DELETE FROM accounts WHERE id = 1", "0A000"},
+    {"soft DELETE, a plain table's ON DELETE SET NULL", "DELETE FROM wallets WHERE id = 1", "0A000"},
+    {"soft DELETE of a partition, a plain table's SET DEFAULT on the parent", "DELETE FROM logs_1 WHERE id = 1", "0A000"},
+    {"soft DELETE of the partitioned table", "DELETE FROM logs", "0A000"},
+    {"soft DELETE, RESTRICT and a soft-delete table's CASCADE", "DELETE FROM cards WHERE id = 1",
+     "UPDATE cards SET is_deleted = true WHERE (id = 1) AND NOT cards.is_deleted"},
     {"upsert into a partition", "INSERT INTO ph_1 (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 1",
      "INSERT INTO ph_1 (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET v = 1 WHERE NOT ph_1.is_deleted"},
     {"upsert into a partitioned table of a rule partition", "INSERT INTO ev (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 1",
@@ -177,6 +204,11 @@ TEST_CASE("catalog: refusals name the constraint and the table") {
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message.find("people_world") != std::string::npos);
   CHECK(r.error().message.find("public.people") != std::string::npos);
+  auto soft = rewrite_with(engine, resolved, "DELETE FROM wallets WHERE id = 1", {"public"});
+  REQUIRE_FALSE(soft.has_value());
+  CHECK(soft.error().message.find("tags_wallet") != std::string::npos);
+  CHECK(soft.error().message.find("ON DELETE SET NULL") != std::string::npos);
+  CHECK(soft.error().message.find("public.tags") != std::string::npos);
   auto parent = rewrite_with(engine, resolved, "SELECT * FROM rp", {"public"});
   REQUIRE_FALSE(parent.has_value());
   CHECK(parent.error().message.find("public.rc") != std::string::npos);
@@ -193,6 +225,10 @@ TEST_CASE("catalog: policies allow foreign-key actions and DDL") {
     REQUIRE_MESSAGE(r.has_value(), r.error().message);
     CHECK(r->unchanged);
   }
+  // A soft delete whose plain children's actions are not followed: soft all the same.
+  auto soft = rewrite_with(engine, resolved, "DELETE FROM accounts WHERE id = 1", {"public"});
+  REQUIRE_MESSAGE(soft.has_value(), soft.error().message);
+  CHECK(soft->sql == "UPDATE accounts SET is_deleted = true WHERE (id = 1) AND NOT accounts.is_deleted");
 }
 
 TEST_CASE("catalog: unknown names, unknown search_path, and what the fast path must parse") {
