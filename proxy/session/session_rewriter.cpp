@@ -580,8 +580,9 @@ bool SessionRewriter::same_unnamed(const codec::Parse& parse) const {
   auto it = statements_.find(std::string_view());
   if (it == statements_.end()) return false;
   const Prepared& p = it->second;
+  // hints_key is variant_key() at its Parse: rules version, hints and scope in one.
   return !p.sql_level && p.variants.empty() && p.sql == parse.sql && p.parameter_types == parse.parameter_types &&
-         p.rules_version == rules_version() && p.hints_key == variant_key() && p.scope_key == scope_key();
+         p.hints_key == variant_key();
 }
 
 std::unique_ptr<SessionRewriter::Prepared> SessionRewriter::forget_statement(const std::string& name, Outbox& out) {
