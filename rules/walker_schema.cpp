@@ -183,7 +183,7 @@ void Walker::on_upsert(NodeId stmt, NodeId conflict) {
   int alias = -1;
   if (after_alias(rv, *s, &alias) < 0) return;
   std::string pred;
-  if (alias < 0 && (equals_folded(text(s->name, s->name_last), "excluded") || text(s->name, s->name_last) == "\"excluded\"")) {
+  if (alias < 0 && rv.name == "excluded") {
     const std::string schema = !rv.schema.empty() ? rv.schema : res.relation != nullptr ? res.relation->schema : "";
     if (schema.empty())
       return fail_not_supported("pgsoftdelete: INSERT … ON CONFLICT DO UPDATE into a table named excluded needs an "
