@@ -26,6 +26,12 @@ struct CatalogForeignKey {
   char on_delete = 'a';             ///< confdeltype: a no action, r restrict, c cascade, n set null, d set default
   char on_update = 'a';             ///< confupdtype, same letters
   std::vector<std::string> referenced_columns;  ///< names of confkey's columns in `referenced`
+  std::vector<std::string> referencing_columns;  ///< names of conkey's columns in `referencing`, in the same order
+  /// The columns ON DELETE SET NULL / SET DEFAULT sets (PostgreSQL 15's column list): empty, all of them.
+  std::vector<std::string> set_columns;
+  /// A copy PostgreSQL keeps on a partition of a key declared on its partitioned table (conparentid set):
+  /// the declared key already says what it does.
+  bool derived = false;
 };
 
 /// A database's catalog as far as soft delete needs it.

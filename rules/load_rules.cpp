@@ -104,14 +104,21 @@ std::shared_ptr<const RuleSet> build(const toml::table& root) {
   if (auto n = root.get("on_delete_set")) default_set = get_assignments(*n);
 
   Policy truncate = Policy::reject, merge = Policy::reject, foreign_keys = Policy::reject, ddl = Policy::reject;
+  Cascade cascade = Cascade::foreign_keys;
   if (auto n = root.get("policy")) {
     const auto* t = n->as_table();
     if (!t) throw Fail{line_of(*n), "'policy' must be a table"};
-    check_keys(*t, {"truncate", "merge", "foreign_key_actions", "ddl"}, "[policy]");
+    check_keys(*t, {"truncate", "merge", "foreign_key_actions", "ddl", "cascade"}, "[policy]");
     if (auto v = t->get("truncate")) truncate = get_policy(*v, "truncate");
     if (auto v = t->get("merge")) merge = get_policy(*v, "merge");
     if (auto v = t->get("foreign_key_actions")) foreign_keys = get_policy(*v, "foreign_key_actions");
     if (auto v = t->get("ddl")) ddl = get_policy(*v, "ddl");
+    if (auto v = t->get("cascade")) {
+      auto s = get_string(*v, "cascade");
+      if (s == "off") cascade = Cascade::off;
+      else if (s != "foreign_keys")
+        throw Fail{line_of(*v), "'cascade' must be \"foreign_keys\" or \"off\", not \"" + s + "\""};
+    }
   }
   UserList skip_users, hard_delete_users;
   if (auto n = root.get("hints")) {
@@ -159,7 +166,8 @@ std::shared_ptr<const RuleSet> build(const toml::table& root) {
     }
   }
   return std::make_shared<const RuleSet>(std::move(tables), truncate, merge, std::move(skip_users),
-                                         std::move(hard_delete_users), next_version.fetch_add(1), foreign_keys, ddl);
+                                         std::move(hard_delete_users), next_version.fetch_add(1), foreign_keys, ddl,
+                                         cascade);
 }
 
 }  // namespace

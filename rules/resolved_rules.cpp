@@ -43,7 +43,11 @@ ResolvedRules::ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_p
       text += k.name + '\x1f' + std::to_string(k.referencing) + '\x1f' + std::to_string(k.referenced) + '\x1f' +
               k.on_delete + k.on_update;
       for (const auto& c : k.referenced_columns) text += '\x1f' + c;
-      text += '\x1e';
+      text += '\x1d';
+      for (const auto& c : k.referencing_columns) text += '\x1f' + c;
+      text += '\x1d';
+      for (const auto& c : k.set_columns) text += '\x1f' + c;
+      text += k.derived ? "\x1d" "d\x1e" : "\x1e";
     }
     fingerprint_ = std::hash<std::string>{}(text) ^ (rules_->version() * 0x9E3779B97F4A7C15ull);
   }
@@ -209,35 +213,131 @@ ForeignKeyHazard ResolvedRules::delete_hazard(std::uint32_t oid) const {
   return it == by_oid_.end() ? ForeignKeyHazard{} : delete_hazard_[it->second];
 }
 
-ForeignKeyHazard ResolvedRules::soft_delete_hazard(std::uint32_t oid) const {
+std::vector<std::size_t> ResolvedRules::rows_of(std::size_t i) const {
   const auto& rels = catalog_->relations;
-  const auto& keys = catalog_->foreign_keys;
-  auto it = by_oid_.find(oid);
-  if (it == by_oid_.end()) return {};
-  // The rows deleted are rows of `oid`, of its descendants and, as a key sees them, of its ancestors
-  // (a key on a partitioned table refers to its partitions' rows).
-  std::vector<std::size_t> rows_of;
+  std::vector<std::size_t> out;
   {
     std::lock_guard lock(walk_mutex_);  // with_descendants marks shared state
-    rows_of = with_descendants(oid);
+    out = with_descendants(rels[i].oid);
   }
-  std::vector<std::size_t> up{it->second};
+  std::vector<std::size_t> up{i};
   for (std::size_t k = 0; k < up.size() && up.size() <= rels.size(); ++k)
     for (auto parent : rels[up[k]].parents)
       if (auto p = by_oid_.find(parent); p != by_oid_.end() && std::find(up.begin(), up.end(), p->second) == up.end())
         up.push_back(p->second);
-  rows_of.insert(rows_of.end(), up.begin() + 1, up.end());
-  for (auto i : rows_of) {
-    const auto range = keys_by_referenced_.equal_range(rels[i].oid);
-    for (auto e = range.first; e != range.second; ++e) {
-      const CatalogForeignKey& key = keys[e->second];
-      if (!acts(key.on_delete)) continue;
-      auto ref = by_oid_.find(key.referencing);
-      if (ref == by_oid_.end() || rule_[ref->second] != nullptr) continue;  // a rule table's rows: not refused
-      return ForeignKeyHazard{&key, &rels[ref->second]};
+  out.insert(out.end(), up.begin() + 1, up.end());
+  return out;
+}
+
+// Breadth first from the target: each key from a rule table with an ON DELETE action on rows of a
+// table reached (its rows, its descendants', and its ancestors' as keys see them) adds a step. A
+// key declared on a partitioned table stands for its partitions' copies (derived keys are skipped).
+// Each table is soft-deleted by one step at most, with every key that reaches it as a source, so that
+// no row is updated twice in one statement; what would need that is refused with a reason.
+CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
+  const auto& rels = catalog_->relations;
+  const auto& keys = catalog_->foreign_keys;
+  CascadePlan plan;
+  auto it = by_oid_.find(oid);
+  if (it == by_oid_.end()) return plan;
+  std::vector<std::size_t> node_rel{it->second};  // per node: its relation's index
+  plan.nodes.push_back({&rels[it->second], rule_[it->second], {}, {}, nullptr, {}, {}});
+  std::vector<std::vector<std::size_t>> rows{rows_of(it->second)};  // per node
+  auto overlaps = [&](std::size_t node, std::size_t rel) {
+    return std::find(rows[node].begin(), rows[node].end(), rel) != rows[node].end();
+  };
+  auto add_columns = [](std::vector<std::string>& to, const std::vector<std::string>& columns) {
+    for (const auto& c : columns)
+      if (std::find(to.begin(), to.end(), c) == to.end()) to.push_back(c);
+  };
+  auto fail = [&](std::string why) {
+    if (plan.problem.empty()) plan.problem = std::move(why);
+  };
+  std::vector<std::pair<std::size_t, std::size_t>> edges;  // node -> node, for the order
+  for (std::size_t n = 0; n < plan.nodes.size(); ++n) {
+    for (auto i : std::vector<std::size_t>(rows[n])) {
+      const auto range = keys_by_referenced_.equal_range(rels[i].oid);
+      for (auto e = range.first; e != range.second; ++e) {
+        const CatalogForeignKey& key = keys[e->second];
+        if (key.derived || !acts(key.on_delete)) continue;
+        auto ref = by_oid_.find(key.referencing);
+        if (ref == by_oid_.end()) continue;
+        const std::size_t r = ref->second;
+        if (rule_[r] == nullptr) {
+          if (!plan.refused) plan.refused = ForeignKeyHazard{&key, &rels[r]};
+          continue;
+        }
+        if (!follow) continue;
+        if (key.referencing_columns.empty() || key.referencing_columns.size() != key.referenced_columns.size()) {
+          fail("the columns of foreign key " + key.name + " are not known");
+          continue;
+        }
+        add_columns(plan.nodes[n].columns, key.referenced_columns);
+        if (plan.nodes[n].unique.empty()) plan.nodes[n].unique = key.referenced_columns;
+        if (key.on_delete != 'c') {
+          plan.sets.push_back({&rels[r], rule_[r], {n, &key}});
+          continue;
+        }
+        if (overlaps(n, r)) {
+          auto& node = plan.nodes[n];
+          if (node.closure_table != nullptr && node.closure_table != &rels[r])
+            fail("its self-referencing foreign keys are declared on two tables");
+          node.closure_table = &rels[r];
+          node.self_keys.push_back(&key);
+          continue;
+        }
+        auto found = std::find(node_rel.begin(), node_rel.end(), r);
+        std::size_t target = static_cast<std::size_t>(found - node_rel.begin());
+        if (found == node_rel.end()) {
+          for (std::size_t m = 0; m < plan.nodes.size(); ++m)
+            if (overlaps(m, r))
+              fail("the rows of " + rels[r].schema + "." + rels[r].name + " are reached through foreign key " +
+                   key.name + " and as rows of " + plan.nodes[m].table->schema + "." + plan.nodes[m].table->name);
+          node_rel.push_back(r);
+          plan.nodes.push_back({&rels[r], rule_[r], {}, {}, nullptr, {}, {}});
+          rows.push_back(rows_of(r));
+        }
+        plan.nodes[target].sources.push_back({n, &key});
+        edges.emplace_back(n, target);
+      }
     }
   }
-  return {};
+  // Sets: one per table, on a table no step deletes from (or the target itself through its own key,
+  // whose deleted rows are then left out).
+  for (std::size_t s = 0; s < plan.sets.size(); ++s) {
+    const auto& set = plan.sets[s];
+    for (std::size_t t = 0; t < s; ++t)
+      if (plan.sets[t].table == set.table)
+        fail("foreign keys " + plan.sets[t].source.key->name + " and " + set.source.key->name + " would both set columns of " +
+             set.table->schema + "." + set.table->name);
+    const auto rel = static_cast<std::size_t>(set.table - rels.data());
+    plan.sets[s].overlaps_target = overlaps(0, rel);
+    for (std::size_t m = 0; m < plan.nodes.size(); ++m)
+      if (overlaps(m, rel) && (m != 0 || !plan.nodes[0].self_keys.empty() || set.source.node != 0))
+        fail("foreign key " + set.source.key->name + " would set columns of rows of " + set.table->schema + "." +
+             set.table->name + " that the same statement soft-deletes");
+  }
+  // Order: every node after the nodes it reads (Kahn); a cycle cannot be followed in one statement.
+  std::vector<std::size_t> indegree(plan.nodes.size(), 0), order;
+  for (const auto& [from, to] : edges) ++indegree[to];
+  for (std::size_t n = 0; n < plan.nodes.size(); ++n)
+    if (indegree[n] == 0) order.push_back(n);
+  for (std::size_t k = 0; k < order.size(); ++k)
+    for (const auto& [from, to] : edges)
+      if (from == order[k] && --indegree[to] == 0) order.push_back(to);
+  if (order.size() != plan.nodes.size() || (!order.empty() && order[0] != 0)) {
+    fail("the foreign keys between the tables it reaches form a cycle");
+    return plan;
+  }
+  std::vector<std::size_t> position(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) position[order[k]] = k;
+  std::vector<CascadePlan::Node> sorted;
+  for (auto n : order) sorted.push_back(std::move(plan.nodes[n]));
+  for (auto& node : sorted)
+    for (auto& src : node.sources) src.node = position[src.node];
+  for (auto& set : plan.sets) set.source.node = position[set.source.node];
+  plan.nodes = std::move(sorted);
+  return plan;
 }
 
 ForeignKeyHazard ResolvedRules::truncate_hazard(std::uint32_t oid) const {

@@ -37,6 +37,47 @@ struct ForeignKeyHazard {
   explicit operator bool() const { return key != nullptr; }
 };
 
+/// What a soft delete of one table does through the foreign keys that reference its rows
+/// (ResolvedRules::cascade_plan): the ON DELETE actions of keys from rule tables, followed as one
+/// statement would (recursively), or why it cannot be.
+struct CascadePlan {
+  /// A key from the rows of one table (a node) to another's, with its action.
+  struct Source {
+    std::size_t node = 0;  ///< index in `nodes` of the table whose deleted rows are referenced
+    const CatalogForeignKey* key = nullptr;
+  };
+  /// A table whose rows the statement soft-deletes: node 0 is the statement's own target.
+  struct Node {
+    const CatalogRelation* table = nullptr;
+    const TableRule* rule = nullptr;
+    std::vector<Source> sources;  ///< ON DELETE CASCADE keys from it to earlier nodes (none for node 0)
+    /// CASCADE keys from this table (or a relative: partition, parent) to itself: the rows referencing
+    /// a deleted row go too, down any depth. The relation they are declared on is the one updated.
+    std::vector<const CatalogForeignKey*> self_keys;
+    const CatalogRelation* closure_table = nullptr;  ///< the relation the self keys are declared on
+    /// Columns of its deleted rows that later steps look for (the keys' referenced columns).
+    std::vector<std::string> columns;
+    /// The columns the first of those keys references: unique among the rows of the table it references.
+    std::vector<std::string> unique;
+  };
+  /// A rule table whose live rows referencing deleted rows have columns set (SET NULL / SET DEFAULT).
+  struct Set {
+    const CatalogRelation* table = nullptr;
+    const TableRule* rule = nullptr;
+    Source source;
+    bool overlaps_target = false;  ///< its rows are the target's: those the statement deletes are left out
+  };
+  std::vector<Node> nodes;  ///< sources come before the nodes that use them
+  std::vector<Set> sets;
+  /// A key from a table that is no rule table whose action would delete or change its rows.
+  ForeignKeyHazard refused;
+  /// Non-empty: the plan cannot be followed in one statement (why, for the client).
+  std::string problem;
+  bool follows_anything() const { 
+    return nodes.size() > 1 || !sets.empty() || (!nodes.empty() && !nodes[0].self_keys.empty());
+  }
+};
+
 class ResolvedRules {
  public:
   ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_ptr<const Catalog> catalog);
@@ -77,7 +118,11 @@ class ResolvedRules {
   /// Soft-deleting rows of `oid` (a rule table, its partitions or children included) leaves rows of a
   /// table that is no rule table, which a real DELETE would delete or change through ON DELETE
   /// CASCADE / SET NULL / SET DEFAULT, pointing at deleted rows: the first such key (`table`: that table).
-  ForeignKeyHazard soft_delete_hazard(std::uint32_t oid) const;
+  ForeignKeyHazard soft_delete_hazard(std::uint32_t oid) const { return cascade_plan(oid, false).refused; }
+  /// What soft-deleting rows of `oid` must do through foreign keys: with `follow`, the actions of keys
+  /// from rule tables, recursively (the rules file's cascade policy decides); always, in `refused`, the
+  /// first key from a table that is no rule table whose ON DELETE action would delete or change rows.
+  CascadePlan cascade_plan(std::uint32_t oid, bool follow) const;
   /// TRUNCATE `oid` CASCADE would empty a rule table.
   ForeignKeyHazard truncate_hazard(std::uint32_t oid) const;
   /// Updating `columns` of `oid` (empty: unknown, any) would change rows of a rule table through
@@ -96,6 +141,8 @@ class ResolvedRules {
 
   /// `oid` and every relation below it (partitions, children), recursively.
   std::vector<std::size_t> with_descendants(std::uint32_t oid) const;
+  /// The relations whose rows a key sees as rows of relation `i`: it, its descendants and its ancestors.
+  std::vector<std::size_t> rows_of(std::size_t i) const;
   std::vector<ForeignKeyHazard> propagate_hazards(bool truncate) const;
 
   std::shared_ptr<const RuleSet> rules_;

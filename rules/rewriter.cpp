@@ -123,6 +123,8 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
     if (stmt_type == "DeleteStmt") walker.top_delete = tree.get(stmt, "DeleteStmt");
     NodeId prepare = tree.get(stmt, "PrepareStmt");
     if (prepare) walker.top_delete = tree.get(tree.get(prepare, "query"), "DeleteStmt");
+    walker.cascade_target = walker.top_delete;
+    if (NodeId explain = tree.get(stmt, "ExplainStmt")) walker.cascade_target = tree.get(tree.get(explain, "query"), "DeleteStmt");
     walker.run(stmt);
     if (walker.error) return std::unexpected(*walker.error);
     plan.unknown_relation = plan.unknown_relation || walker.unknown_relation;

@@ -49,12 +49,14 @@ bool UserList::allows(std::string_view user) const {
 }
 
 RuleSet::RuleSet(std::vector<TableRule> tables, Policy truncate, Policy merge, UserList skip_users,
-                 UserList hard_delete_users, std::uint64_t version, Policy foreign_key_actions, Policy ddl)
+                 UserList hard_delete_users, std::uint64_t version, Policy foreign_key_actions, Policy ddl,
+                 Cascade cascade)
     : tables_(std::move(tables)),
       truncate_(truncate),
       merge_(merge),
       foreign_key_actions_(foreign_key_actions),
       ddl_(ddl),
+      cascade_(cascade),
       skip_users_(std::move(skip_users)),
       hard_delete_users_(std::move(hard_delete_users)),
       version_(version) {

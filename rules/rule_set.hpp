@@ -25,6 +25,12 @@ enum class Policy {
   allow,   ///< forward the statement as it is
 };
 
+/// What a soft delete does about the foreign keys of rule tables that reference the rows it deletes.
+enum class Cascade {
+  foreign_keys,  ///< follow their ON DELETE CASCADE / SET NULL / SET DEFAULT in the same statement (the default)
+  off,           ///< leave the children as they are
+};
+
 /// One extra assignment made when a row is soft-deleted, e.g. deleted_by = current_user.
 struct ExtraAssignment {
   std::string column;      ///< column name, case-folded
@@ -64,7 +70,7 @@ class RuleSet {
  public:
   RuleSet(std::vector<TableRule> tables, Policy truncate, Policy merge, UserList skip_users,
           UserList hard_delete_users, std::uint64_t version, Policy foreign_key_actions = Policy::reject,
-          Policy ddl = Policy::reject);
+          Policy ddl = Policy::reject, Cascade cascade = Cascade::foreign_keys);
 
   /// The rule for a table reference, or nullptr. An unqualified reference matches a rule for any schema
   /// (search_path is unknown to us: assume the worst); a qualified one matches unqualified rules and the
@@ -85,6 +91,8 @@ class RuleSet {
   Policy foreign_key_policy() const { return foreign_key_actions_; }
   /// DDL that would stop a rule from applying or change which rows are deleted.
   Policy ddl_policy() const { return ddl_; }
+  /// Whether soft deletes follow the ON DELETE actions of foreign keys from rule tables.
+  Cascade cascade() const { return cascade_; }
   /// Users who may use skip and only_deleted hints (both reveal deleted rows).
   const UserList& skip_users() const { return skip_users_; }
   /// Users who may use the hard_delete hint.
@@ -106,6 +114,7 @@ class RuleSet {
   Policy merge_;
   Policy foreign_key_actions_;
   Policy ddl_;
+  Cascade cascade_;
   UserList skip_users_;
   UserList hard_delete_users_;
   std::uint64_t version_;

@@ -47,6 +47,9 @@ class Walker {
   std::vector<Edit> edits;             ///< the splices, in no particular order
   bool delete_to_update = false;       ///< the top-level DELETE became an UPDATE
   NodeId top_delete = 0;               ///< the DeleteStmt whose conversion changes the command tag
+  /// The DeleteStmt that may follow foreign keys with data-modifying CTEs: the statement's own (or
+  /// EXPLAIN's, PREPARE's), where a WITH clause can be at the top level.
+  NodeId cascade_target = 0;
   bool unknown_relation = false;       ///< a table name the catalog does not know was decided by name alone
 
   /// Walks the statement held by Node wrapper `stmt`.
@@ -198,7 +201,10 @@ class Walker {
   void check_column_refs();
 
   // statements (walker_statements.cpp)
+  int statement_last(int target_end, int* where);
   void add_predicate(int target_end, bool has_where, const std::string& pred);
+  void cascade_delete(NodeId d, const Relation& rv, const TableRule& rule, Visibility v, const CascadePlan& plan,
+                      const Span& s, int alias, int end, const std::string& preds);
   bool where_is_current_of(NodeId stmt) const;
   std::string target_predicate(const TableRule& rule, Visibility v, const Span& s, int alias,
                                const std::string& from_preds) const;

@@ -3,16 +3,19 @@
 #include "rules/walker.hpp"
 
 #include "pg_query.pb.h"
+#include "rules/cascade_sql.hpp"
+#include "rules/identifier.hpp"
 #include "rules/sql_lexer.hpp"
 
 namespace pgsoftdelete::rules {
 
 using NodeId = Walker::NodeId;
 
-/// Adds `pred` to the WHERE clause of the DELETE/UPDATE whose target (and alias) ends at token `target_end`:
-/// `WHERE (cond) AND pred`, or ` WHERE pred` before RETURNING / the end of the statement.
-void Walker::add_predicate(int target_end, bool has_where, const std::string& pred) {
-  int depth = 0, where = -1, last = target_end;
+/// The last token of the DELETE/UPDATE whose target (and alias) ends at token `target_end`, before
+/// RETURNING / the end of the statement; `where`: its WHERE keyword (-1: none).
+int Walker::statement_last(int target_end, int* where) {
+  int depth = 0, last = target_end;
+  *where = -1;
   for (int j = next_code(target_end); j >= 0; j = next_code(j)) {
     Tok k = kind(j);
     if (k == Tok::lparen || k == Tok::lbracket) {
@@ -23,11 +26,19 @@ void Walker::add_predicate(int target_end, bool has_where, const std::string& pr
       // `excluded.where`, `t.returning`: any keyword names a column after a dot
     } else if (depth == 0 && (k == Tok::kw_returning || k == Tok::semicolon)) {
       break;
-    } else if (depth == 0 && k == Tok::kw_where && where < 0) {
-      where = j;
+    } else if (depth == 0 && k == Tok::kw_where && *where < 0) {
+      *where = j;
     }
     last = j;
   }
+  return last;
+}
+
+/// Adds `pred` to the WHERE clause of the DELETE/UPDATE whose target (and alias) ends at token `target_end`:
+/// `WHERE (cond) AND pred`, or ` WHERE pred` before RETURNING / the end of the statement.
+void Walker::add_predicate(int target_end, bool has_where, const std::string& pred) {
+  int where = -1;
+  const int last = statement_last(target_end, &where);
   if (has_where) {
     int cond = next_code(where);
     if (where < 0 || cond < 0 || cond > last) return fail_internal("the WHERE clause");
@@ -63,7 +74,13 @@ void Walker::on_delete(NodeId d) {
   }
   if (error) return;
   if (hard && res.relation != nullptr) refuse_hazard(resolved_->delete_hazard(res.relation->oid), "DELETE", rv);
-  if (!hard && res.relation != nullptr) refuse_soft_delete_hazard(resolved_->soft_delete_hazard(res.relation->oid), rv);
+  // The foreign keys a soft delete follows (or must refuse): not those of rows already deleted.
+  CascadePlan plan;
+  if (!hard && res.relation != nullptr) {
+    plan = resolved_->cascade_plan(res.relation->oid,
+                                   rules_.cascade() == Cascade::foreign_keys && v != Visibility::deleted);
+    refuse_soft_delete_hazard(plan.refused, rv);
+  }
   if (error) return;
   // The predicates of the rule tables in USING, and the target's own (not beside WHERE CURRENT OF: the
   // cursor was declared through us, over live rows only).
@@ -76,6 +93,8 @@ void Walker::on_delete(NodeId d) {
   if (end < 0) return;
   if (rule && v != Visibility::all && !where_is_current_of(d))
     preds = target_predicate(*rule, v, *s, alias, preds);
+  if (rule && !hard && (plan.follows_anything() || !plan.problem.empty()))
+    return cascade_delete(d, rv, *rule, v, plan, *s, alias, end, preds);
   if (rule && !hard) {
     int from = prev_code(s->first);
     int del = prev_code(from);
@@ -90,6 +109,49 @@ void Walker::on_delete(NodeId d) {
     if (d == top_delete) delete_to_update = true;
   }
   if (!preds.empty()) add_predicate(end, t_.get(d, "whereClause") != 0, preds);
+}
+
+// A soft DELETE whose target's rows are referenced by rule tables' keys with ON DELETE actions:
+//   [WITH …,] __pgsd_rows AS (SELECT … FROM <target> [, <using>] WHERE <cond and predicates> FOR UPDATE OF <target>),
+//   <the steps of cascade_sql.hpp> UPDATE <target> SET <mark> WHERE <predicate> AND <one of __pgsd_rows> [RETURNING …]
+// The client's text stays where it is: its FROM list and condition become __pgsd_rows', its RETURNING
+// the final UPDATE's.
+void Walker::cascade_delete(NodeId d, const Relation& rv, const TableRule& rule, Visibility v, const CascadePlan& plan,
+                            const Span& s, int alias, int end, const std::string& preds) {
+  const std::string doing = "pgsoftdelete: DELETE from " + rv.name + " must follow the ON DELETE actions of foreign keys "
+                            "from soft-delete tables, ";
+  const std::string way_out = "; set [policy] cascade = \"off\" to delete softly without following them";
+  if (!plan.problem.empty()) return fail_not_supported(doing + "and cannot in one statement: " + plan.problem + way_out, rv.location);
+  if (d != cascade_target)
+    return fail_not_supported(doing + "which it does only for a DELETE that is the statement itself (not inside "
+                                      "WITH, COPY or a rule)" + way_out, rv.location);
+  if (where_is_current_of(d))
+    return fail_not_supported(doing + "which it cannot do for WHERE CURRENT OF" + way_out, rv.location);
+  const bool has_using = t_.size(t_.get(d, "usingClause")) > 0;
+  if (has_using && t_.size(t_.get(d, "returningList")) > 0)
+    return fail_not_supported(doing + "which it cannot do with both USING and RETURNING" + way_out, rv.location);
+  int from = prev_code(s.first);
+  int del = prev_code(from);
+  if (kind(from) != Tok::kw_from || kind(del) != Tok::kw_delete) return fail_internal("DELETE FROM");
+  // Columns as the client names the target; FOR UPDATE OF wants the alias or the bare table name.
+  const std::string columns_of = alias >= 0 ? std::string(text(alias)) : std::string(text(s.name, s.name_last));
+  const std::string lock_of = alias >= 0 ? std::string(text(alias)) : quote_identifier(rv.name);
+  edits.push_back({begin_of(del), end_of(from),
+                   std::string(t_.get(d, "withClause") != 0 ? ", " : "WITH ") + std::string(cascade_rows_cte) +
+                       " AS (SELECT " + cascade_rows_select(plan, columns_of) + " FROM"});
+  if (has_using) {
+    int using_tok = next_code(end);
+    if (kind(using_tok) != Tok::kw_using) return fail_internal("USING");
+    edits.push_back({begin_of(using_tok), end_of(using_tok), ","});
+  }
+  if (!preds.empty()) add_predicate(end, t_.get(d, "whereClause") != 0, preds);
+  int where = -1;
+  const int last = statement_last(end, &where);
+  std::string main = "UPDATE " + std::string(text(s.first, end)) + " SET " + rule.delete_assignments() + " WHERE ";
+  if (v != Visibility::all) main += predicate(rule, v, columns_of) + " AND ";
+  main += cascade_identity(plan, columns_of);
+  insert(end_of(last), " FOR UPDATE OF " + lock_of + ")" + cascade_steps(plan) + " " + main);
+  if (d == top_delete) delete_to_update = true;
 }
 
 void Walker::on_update(NodeId u) {

@@ -22,12 +22,20 @@ constexpr std::string_view relations_sql =
     "AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'::pg_catalog.name "
     "AND NOT n.nspname::pg_catalog.text OPERATOR(pg_catalog.~~) 'pg\\_%'::pg_catalog.text";
 constexpr std::string_view inherits_sql = "SELECT inhrelid, inhparent FROM pg_catalog.pg_inherits";
-// One row per referenced column of each foreign key.
+// One row per column pair of each foreign key, in the key's order: referenced column, referencing
+// column, whether ON DELETE SET NULL / SET DEFAULT sets it (PostgreSQL 15's confdelsetcols, read
+// through to_jsonb so that older servers, without that column, answer too), and whether the key is
+// a partition's copy of its parent's (conparentid).
 constexpr std::string_view keys_sql =
-    "SELECT c.oid, pg_catalog.encode(pg_catalog.convert_to(c.conname::pg_catalog.text, 'UTF8'), 'hex'), c.conrelid, c.confrelid, c.confdeltype, c.confupdtype, pg_catalog.encode(pg_catalog.convert_to(a.attname::pg_catalog.text, 'UTF8'), 'hex') "
-    "FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_attribute a "
-    "ON a.attrelid OPERATOR(pg_catalog.=) c.confrelid AND a.attnum OPERATOR(pg_catalog.=) ANY (c.confkey) "
-    "WHERE c.contype OPERATOR(pg_catalog.=) 'f'::pg_catalog.\"char\" ORDER BY c.oid, a.attnum";
+    "SELECT c.oid, pg_catalog.encode(pg_catalog.convert_to(c.conname::pg_catalog.text, 'UTF8'), 'hex'), c.conrelid, c.confrelid, c.confdeltype, c.confupdtype, "
+    "pg_catalog.encode(pg_catalog.convert_to(fa.attname::pg_catalog.text, 'UTF8'), 'hex'), "
+    "pg_catalog.encode(pg_catalog.convert_to(ra.attname::pg_catalog.text, 'UTF8'), 'hex'), "
+    "COALESCE((pg_catalog.to_jsonb(c) OPERATOR(pg_catalog.->) 'confdelsetcols'::pg_catalog.text) OPERATOR(pg_catalog.@>) pg_catalog.to_jsonb(k.ref), false), "
+    "c.conparentid OPERATOR(pg_catalog.<>) 0::pg_catalog.oid "
+    "FROM pg_catalog.pg_constraint c CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(c.conkey), pg_catalog.unnest(c.confkey)) WITH ORDINALITY AS k(ref, fref, i) "
+    "JOIN pg_catalog.pg_attribute ra ON ra.attrelid OPERATOR(pg_catalog.=) c.conrelid AND ra.attnum OPERATOR(pg_catalog.=) k.ref "
+    "JOIN pg_catalog.pg_attribute fa ON fa.attrelid OPERATOR(pg_catalog.=) c.confrelid AND fa.attnum OPERATOR(pg_catalog.=) k.fref "
+    "WHERE c.contype OPERATOR(pg_catalog.=) 'f'::pg_catalog.\"char\" ORDER BY c.oid, k.i";
 constexpr std::string_view path_sql =
     "SELECT pg_catalog.encode(pg_catalog.convert_to(s::pg_catalog.text, 'UTF8'), 'hex') FROM pg_catalog.unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS t(s, i) ORDER BY i";
 constexpr std::string_view savepoint_name = "pgsoftdelete_catalog";
@@ -204,19 +212,26 @@ std::expected<CatalogAnswer, std::string> read_catalog_answer(const CatalogReque
     }
     std::optional<std::uint32_t> last_key;
     for (const auto& row : sets[next + 2]) {
-      auto key = row.size() == 7 ? to_oid(row[0]) : std::nullopt;
+      auto key = row.size() == 10 ? to_oid(row[0]) : std::nullopt;
       auto referencing = key ? to_oid(row[2]) : std::nullopt;
       auto referenced = key ? to_oid(row[3]) : std::nullopt;
       auto constraint = referenced ? from_hex(row[1]) : std::nullopt;
       auto column = referenced ? from_hex(row[6]) : std::nullopt;
-      if (!referencing || !referenced || !constraint || !column)
+      auto own_column = referenced ? from_hex(row[7]) : std::nullopt;
+      const char set = referenced ? letter(row[8]) : '\0', derived = referenced ? letter(row[9]) : '\0';
+      if (!referencing || !referenced || !constraint || !column || !own_column || (set != 't' && set != 'f') ||
+          (derived != 't' && derived != 'f'))
         return std::unexpected(std::string("malformed pg_constraint row"));
       if (key != last_key) {
-        catalog.foreign_keys.push_back(rules::CatalogForeignKey{std::move(*constraint), *referencing, *referenced,
-                                                                letter(row[4]), letter(row[5]), {}});
+        rules::CatalogForeignKey k{std::move(*constraint), *referencing, *referenced, letter(row[4]), letter(row[5]), {}};
+        k.derived = derived == 't';
+        catalog.foreign_keys.push_back(std::move(k));
         last_key = key;
       }
-      catalog.foreign_keys.back().referenced_columns.push_back(std::move(*column));
+      auto& k = catalog.foreign_keys.back();
+      if (set == 't') k.set_columns.push_back(*own_column);
+      k.referenced_columns.push_back(std::move(*column));
+      k.referencing_columns.push_back(std::move(*own_column));
     }
     answer.catalog = std::move(catalog);
     next += 3;

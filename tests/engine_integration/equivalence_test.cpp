@@ -104,6 +104,36 @@ rules::Catalog read_catalog(PGconn* conn, rules::SearchPath& path) {
     for (auto& r : catalog.relations)
       if (r.oid == child) r.parents.push_back(parent);
   }
+  // Foreign keys: one row per column pair, "oid|name|conrelid|confrelid|deltype|referenced|referencing|set|derived|".
+  auto keys = run(conn, "SELECT c.oid, c.conname, c.conrelid, c.confrelid, c.confdeltype, fa.attname, ra.attname, "
+                        "k.ref = ANY (coalesce(c.confdelsetcols, '{}')), c.conparentid <> 0, k.i FROM pg_constraint c "
+                        "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(ref, fref, i) "
+                        "JOIN pg_attribute ra ON ra.attrelid = c.conrelid AND ra.attnum = k.ref "
+                        "JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = k.fref WHERE c.contype = 'f'");
+  // run() sorts rows as text: put each key's columns back in order.
+  std::vector<std::vector<std::string>> key_rows;
+  for (const auto& row : keys.rows) {
+    std::vector<std::string> f;
+    std::size_t start = 0;
+    for (std::size_t bar; (bar = row.find('|', start)) != std::string::npos; start = bar + 1) f.push_back(row.substr(start, bar - start));
+    key_rows.push_back(std::move(f));
+  }
+  std::sort(key_rows.begin(), key_rows.end(), [](const auto& a, const auto& b) {
+    return std::stoul(a[0]) != std::stoul(b[0]) ? std::stoul(a[0]) < std::stoul(b[0]) : std::stoul(a[9]) < std::stoul(b[9]);
+  });
+  for (std::size_t i = 0; i < key_rows.size(); ++i) {
+    const auto& f = key_rows[i];
+    if (i == 0 || f[0] != key_rows[i - 1][0]) {
+      rules::CatalogForeignKey k{f[1], static_cast<std::uint32_t>(std::stoul(f[2])), static_cast<std::uint32_t>(std::stoul(f[3])),
+                                 f[4][0], 'a', {}};
+      k.derived = f[8] == "t";
+      catalog.foreign_keys.push_back(std::move(k));
+    }
+    auto& k = catalog.foreign_keys.back();
+    k.referenced_columns.push_back(f[5]);
+    k.referencing_columns.push_back(f[6]);
+    if (f[7] == "t") k.set_columns.push_back(f[6]);
+  }
   auto schemas = run(conn, "SELECT unnest(current_schemas(true))");
   path.known = true;
   for (const auto& row : schemas.rows) path.schemas.push_back(row.substr(0, row.size() - 1));
@@ -165,7 +195,8 @@ struct Checker {
 
   void visible_state(const std::string& after) {
     for (const char* table : {"humans", "aliens", "ships", "badges", "planets", "visits", "fleet", "crew", "other.ships",
-                              "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll", "members"}) {
+                              "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll", "members", "authors", "posts",
+                              "comments", "reactions", "pins", "staff", "drafts"}) {
       std::string sql = std::string("SELECT * FROM ") + table;
       auto sent = through_engine(sql);
       same("visible state of " + std::string(table) + " after [" + after + "]", sql, sent, run(live, sent), run(clean, sql));

@@ -30,9 +30,12 @@ psql -d postgres -c "CREATE DATABASE clean TEMPLATE live"
 psql -d clean -c "DELETE FROM humans WHERE is_deleted; DELETE FROM aliens WHERE deleted_at IS NOT NULL;
                   DELETE FROM ships WHERE is_deleted; DELETE FROM fleet WHERE is_deleted; DELETE FROM badges WHERE is_deleted;
                   DELETE FROM crew WHERE is_deleted; DELETE FROM lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll WHERE is_deleted;
-                  DELETE FROM members WHERE is_deleted; DROP INDEX members_live_email, aliens_live_name;
+                  DELETE FROM members WHERE is_deleted;
+                  DELETE FROM pins WHERE is_deleted; DELETE FROM reactions WHERE is_deleted; DELETE FROM drafts WHERE deleted_at IS NOT NULL;
+                  DELETE FROM comments WHERE is_deleted; DELETE FROM posts WHERE is_deleted; DELETE FROM authors WHERE is_deleted;
+                  DELETE FROM staff WHERE is_deleted; DROP INDEX members_live_email, aliens_live_name;
                   CREATE UNIQUE INDEX members_email ON members (email); CREATE UNIQUE INDEX aliens_name ON aliens (name); ANALYZE"
-# Only the soft-deleted rows: what the only_deleted hint must show.
+# Only the soft-deleted rows: what the only_deleted hint must show (the foreign-key tables are not read there).
 psql -d postgres -c "CREATE DATABASE deleted TEMPLATE live"
 psql -d deleted -c "DELETE FROM humans WHERE NOT is_deleted; DELETE FROM aliens WHERE deleted_at IS NULL;
                     DELETE FROM ships WHERE NOT is_deleted; DELETE FROM fleet WHERE NOT is_deleted; DELETE FROM badges WHERE NOT is_deleted;

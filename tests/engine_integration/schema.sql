@@ -63,3 +63,41 @@ INSERT INTO other.ships SELECT g, 'other ship' || g, g % 2 = 0 FROM generate_ser
 CREATE TABLE lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll (id int, note text, is_deleted boolean NOT NULL DEFAULT false);
 INSERT INTO lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll SELECT g, 'long' || g, g % 2 = 1 FROM generate_series(1, 10) g;
 ANALYZE;
+
+-- Foreign keys a soft delete follows (issue 14): authors <- posts (CASCADE) <- comments (CASCADE); comments
+-- also <- authors (CASCADE: a second path) and <- comments (replies, CASCADE, any depth); reactions -> posts
+-- SET NULL; pins -> posts SET DEFAULT (post 99, never deleted); staff -> staff SET NULL (managers);
+-- drafts (timestamp kind) -> posts CASCADE. The soft-deleted rows are as a cascade leaves them: no live
+-- row references a deleted one (the copy without them is then what hard deletes would have left).
+CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL, is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO authors SELECT g, 'author' || g, g % 5 = 0 FROM generate_series(1, 10) g;
+CREATE TABLE posts (id int PRIMARY KEY, author_id int REFERENCES authors ON DELETE CASCADE, title text,
+                    is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO posts SELECT g, 1 + g % 10, CASE WHEN g % 2 = 0 THEN 'b' ELSE 'a' END || g, (1 + g % 10) % 5 = 0 OR g % 7 = 0
+  FROM generate_series(1, 30) g;
+INSERT INTO posts VALUES (99, NULL, 'pinned', false);
+CREATE TABLE comments (id int PRIMARY KEY, post_id int REFERENCES posts ON DELETE CASCADE,
+                       author_id int REFERENCES authors ON DELETE CASCADE, reply_to int REFERENCES comments ON DELETE CASCADE,
+                       body text, is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO comments SELECT g, 1 + g % 30, 1 + (g * 3) % 10, CASE WHEN g > 20 THEN g - 20 END, 'c' || g, false
+  FROM generate_series(1, 60) g;
+WITH RECURSIVE gone AS (
+  SELECT id FROM comments WHERE post_id IN (SELECT id FROM posts WHERE is_deleted) OR author_id IN (SELECT id FROM authors WHERE is_deleted)
+  UNION SELECT c.id FROM comments c JOIN gone ON c.reply_to = gone.id)
+UPDATE comments SET is_deleted = true WHERE id IN (SELECT id FROM gone);
+CREATE TABLE reactions (id int PRIMARY KEY, post_id int REFERENCES posts ON DELETE SET NULL, kind text,
+                        is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO reactions SELECT g, 1 + g % 30, 'r' || g, g % 6 = 0 FROM generate_series(1, 40) g;
+UPDATE reactions SET post_id = NULL WHERE NOT is_deleted AND post_id IN (SELECT id FROM posts WHERE is_deleted);
+CREATE TABLE pins (id int PRIMARY KEY, post_id int DEFAULT 99 REFERENCES posts ON DELETE SET DEFAULT,
+                   is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO pins SELECT g, 1 + (g * 7) % 30, false FROM generate_series(1, 20) g;
+UPDATE pins SET post_id = 99 WHERE post_id IN (SELECT id FROM posts WHERE is_deleted);
+CREATE TABLE staff (id int PRIMARY KEY, manager_id int REFERENCES staff ON DELETE SET NULL, name text,
+                    is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO staff SELECT g, CASE WHEN g > 1 THEN (g + 1) / 3 END, 'staff' || g, g = 12 FROM generate_series(1, 12) g;
+CREATE TABLE drafts (id int PRIMARY KEY, post_id int REFERENCES posts ON DELETE CASCADE, body text,
+                     deleted_at timestamptz, deleted_by text);
+INSERT INTO drafts SELECT g, 1 + (g * 11) % 30, 'd' || g, NULL, NULL FROM generate_series(1, 30) g;
+UPDATE drafts SET deleted_at = now() - interval '1 day' WHERE post_id IN (SELECT id FROM posts WHERE is_deleted);
+ANALYZE;

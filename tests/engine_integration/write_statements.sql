@@ -39,3 +39,13 @@ INSERT INTO members (id, email, name) VALUES (105, 'm15@example.org', 'where') O
 WITH up AS (INSERT INTO members (id, email, name) VALUES (106, 'm19@example.org', 'cte') ON CONFLICT (email) DO UPDATE SET name = 'cte' RETURNING id) SELECT count(*) FROM up
 INSERT INTO aliens (id, name, tentacles) VALUES (500, 'alien3', 7) ON CONFLICT (name) DO UPDATE SET tentacles = 99 RETURNING id, tentacles
 INSERT INTO aliens (id, name, tentacles) VALUES (501, 'alien1', 7) ON CONFLICT (name) DO UPDATE SET tentacles = 99 RETURNING id, tentacles
+DELETE FROM comments WHERE id = 3
+DELETE FROM staff WHERE id = 2
+DELETE FROM staff WHERE id IN (3, 9) RETURNING id, manager_id
+DELETE FROM posts p WHERE p.title LIKE 'b1%' RETURNING p.id, p.title
+WITH x AS (SELECT 4 AS id) DELETE FROM posts WHERE id IN (SELECT id FROM x)
+DELETE FROM posts USING authors a WHERE posts.author_id = a.id AND a.name = 'author3'
+DELETE FROM authors WHERE id = 2
+DELETE FROM authors a WHERE a.id IN (6, 7) RETURNING a.name
+DELETE FROM comments WHERE body LIKE 'c4%'
+DELETE FROM drafts WHERE id < 4

@@ -37,7 +37,7 @@ std::shared_ptr<const Catalog> test_catalog() {
       {18, "public", "accounts", 'r', {}}, {19, "public", "notes", 'r', {}},   {20, "public", "wallets", 'r', {}},
       {21, "public", "tags", 'r', {}},     {22, "public", "cards", 'r', {}},   {23, "public", "pins", 'r', {}},
       {24, "public", "log_notes", 'r', {}}, {25, "public", "logs", 'p', {}},  {26, "public", "logs_1", 'r', {25}},
-      {27, "public", "stamps", 'r', {}},
+      {27, "public", "stamps", 'r', {}},   {28, "public", "accounts_b", 'r', {}},
   };
   c->foreign_keys = {
       {"people_world", 8, 7, 'c', 'c', {"id"}},
@@ -47,7 +47,8 @@ std::shared_ptr<const Catalog> test_catalog() {
       {"tags_wallet", 21, 20, 'n', 'a', {"id"}},
       {"pins_card", 23, 22, 'r', 'a', {"id"}},
       {"log_notes_log", 24, 25, 'd', 'a', {"id"}},
-      {"stamps_card", 27, 22, 'c', 'a', {"id"}},
+      {"stamps_card", 27, 22, 'c', 'a', {"id"}, {"card_id"}},
+      {"stamps_account_b", 27, 28, 'c', 'a', {"id"}},
   };
   return c;
 }
@@ -77,6 +78,8 @@ name = "logs"
 name = "cards"
 [[table]]
 name = "stamps"
+[[table]]
+name = "accounts_b"
 )";
 
 struct Case {
@@ -151,8 +154,14 @@ const std::vector<Case> cases = {
     {"soft DELETE, a plain table's ON DELETE SET NULL", "DELETE FROM wallets WHERE id = 1", "0A000"},
     {"soft DELETE of a partition, a plain table's SET DEFAULT on the parent", "DELETE FROM logs_1 WHERE id = 1", "0A000"},
     {"soft DELETE of the partitioned table", "DELETE FROM logs", "0A000"},
-    {"soft DELETE, RESTRICT and a soft-delete table's CASCADE", "DELETE FROM cards WHERE id = 1",
-     "UPDATE cards SET is_deleted = true WHERE (id = 1) AND NOT cards.is_deleted"},
+    {"soft DELETE, RESTRICT not followed, a soft-delete table's CASCADE followed", "DELETE FROM cards WHERE id = 1",
+     "WITH __pgsd_rows AS (SELECT cards.tableoid AS __pgsd_tableoid, cards.ctid AS __pgsd_ctid, cards.id FROM cards "
+     "WHERE (id = 1) AND NOT cards.is_deleted FOR UPDATE OF cards), __pgsd_1 AS (UPDATE ONLY public.stamps AS __pgsd_t "
+     "SET is_deleted = true WHERE NOT __pgsd_t.is_deleted AND ((__pgsd_t.card_id) IN (SELECT id FROM __pgsd_rows))) "
+     "UPDATE cards SET is_deleted = true WHERE NOT cards.is_deleted AND ((cards.tableoid, cards.ctid) IN (SELECT "
+     "__pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows) OR (cards.tableoid, cards.id) IN (SELECT __pgsd_tableoid, id FROM "
+     "__pgsd_rows))"},
+    {"soft DELETE, a key whose columns the catalog lacks: refused", "DELETE FROM accounts_b WHERE id = 1", "0A000"},
     {"upsert into a partition", "INSERT INTO ph_1 (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 1",
      "INSERT INTO ph_1 (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET v = 1 WHERE NOT ph_1.is_deleted"},
     {"upsert into a partitioned table of a rule partition", "INSERT INTO ev (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 1",

@@ -1,0 +1,33 @@
+// The SQL that follows a soft delete's foreign keys (a CascadePlan) in the same statement:
+//
+//   WITH __pgsd_rows AS (SELECT <target's tableoid, ctid and key columns> FROM <target> … WHERE …
+//                        FOR UPDATE OF <target>),
+//        __pgsd_1 AS (UPDATE child … SET is_deleted = true WHERE NOT … AND (fk) IN (SELECT … FROM __pgsd_rows)
+//                      RETURNING <its key columns>),  -- one per table reached, in order
+//        __pgsd_s0 AS (UPDATE other … SET fk = NULL WHERE …)                                   -- SET NULL / DEFAULT
+//   UPDATE <target> SET is_deleted = true WHERE NOT … AND <the rows of __pgsd_rows> RETURNING …
+//
+// Every sub-statement sees one snapshot; the target's rows are chosen once, locked, and both the
+// children's steps and the final UPDATE (whose tag and RETURNING the client gets) read them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "rules/resolved_rules.hpp"
+
+namespace pgsoftdelete::rules {
+
+/// The CTE holding the rows the statement itself deletes.
+inline constexpr std::string_view cascade_rows_cte = "__pgsd_rows";
+
+/// The select list of __pgsd_rows for the target referred to as `qualifier`.
+std::string cascade_rows_select(const CascadePlan& plan, std::string_view qualifier);
+/// The final UPDATE's condition: the target's row (as `qualifier`) is one of __pgsd_rows. By ctid, and
+/// by a unique key too: a row updated by another transaction after the statement's snapshot is
+/// locked by __pgsd_rows in its new version, whose ctid the final UPDATE's scan does not see.
+std::string cascade_identity(const CascadePlan& plan, std::string_view qualifier);
+/// The CTEs after __pgsd_rows, each starting with ", ".
+std::string cascade_steps(const CascadePlan& plan);
+
+}  // namespace pgsoftdelete::rules
