@@ -73,9 +73,10 @@ std::string closure(const CascadePlan::Node& node, const CatalogRelation& table,
 
 }  // namespace
 
-std::string cascade_rows_select(const CascadePlan& plan, std::string_view qualifier) {
+std::string cascade_rows_select(const CascadePlan& plan, std::string_view qualifier, bool restore) {
   const std::string q(qualifier);
   std::string out = q + ".tableoid AS __pgsd_tableoid, " + q + ".ctid AS __pgsd_ctid";
+  if (restore) out += ", " + q + "." + quote_identifier(plan.nodes[0].rule->column) + " AS __pgsd_at";
   if (!plan.nodes[0].columns.empty()) out += ", " + column_list(plan.nodes[0].columns, qualifier);
   return out;
 }
@@ -141,6 +142,41 @@ std::string cascade_steps(const CascadePlan& plan) {
            ")" + (set.overlaps_target ? " AND " + not_target_rows(alias) : "") + ")";
   }
   return out;
+}
+
+std::string restore_steps(const CascadePlan& plan, std::string& problem) {
+  std::string out;
+  const std::string a(alias);
+  std::vector<bool> restored(plan.nodes.size(), false);
+  restored[0] = true;
+  if (!plan.nodes[0].self_keys.empty()) problem = "its rows reference rows of their own table";
+  for (std::size_t n = 1; n < plan.nodes.size() && problem.empty(); ++n) {
+    const auto& node = plan.nodes[n];
+    if (node.rule->kind != DeletedKind::timestamp) continue;
+    std::size_t from = 0, count = 0;
+    for (const auto& s : node.sources)
+      if (restored[s.node]) {
+        from = s.node;
+        ++count;
+      }
+    if (count == 0) continue;
+    if (count > 1 || node.sources.size() > 1 || !node.self_keys.empty()) {
+      problem = node.table->schema + "." + node.table->name + " is reached by more than one foreign key";
+      break;
+    }
+    restored[n] = true;
+    const auto& key = *node.sources[0].key;
+    const std::string set = from == 0 ? std::string(cascade_rows_cte) : "__pgsd_" + std::to_string(from);
+    const std::string col = quote_identifier(node.rule->column);
+    std::string returning = " RETURNING __pgsd_s.__pgsd_at";
+    if (!node.columns.empty()) returning += ", " + column_list(node.columns, alias);
+    // Through a join, not IN: the parent's own time comes with its key, and goes on to the grandchildren.
+    out += ", __pgsd_" + std::to_string(n) + " AS (UPDATE " + table_sql(*node.table) + " AS " + a + " SET " + col +
+           " = NULL FROM " + set + " AS __pgsd_s WHERE (" + column_list(key.referencing_columns, alias) + ") = (" +
+           column_list(key.referenced_columns, "__pgsd_s") + ") AND " + a + "." + col + " = __pgsd_s.__pgsd_at" +
+           returning + ")";
+  }
+  return problem.empty() ? out : std::string();
 }
 
 }  // namespace pgsoftdelete::rules

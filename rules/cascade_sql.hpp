@@ -21,13 +21,21 @@ namespace pgsoftdelete::rules {
 /// The CTE holding the rows the statement itself deletes.
 inline constexpr std::string_view cascade_rows_cte = "__pgsd_rows";
 
-/// The select list of __pgsd_rows for the target referred to as `qualifier`.
-std::string cascade_rows_select(const CascadePlan& plan, std::string_view qualifier);
+/// The select list of __pgsd_rows for the target referred to as `qualifier` (`restore`: with its
+/// deleted_at as __pgsd_at, the mark its cascade gave the children).
+std::string cascade_rows_select(const CascadePlan& plan, std::string_view qualifier, bool restore = false);
 /// The final UPDATE's condition: the target's row (as `qualifier`) is one of __pgsd_rows. By ctid, and
 /// by a unique key too: a row updated by another transaction after the statement's snapshot is
 /// locked by __pgsd_rows in its new version, whose ctid the final UPDATE's scan does not see.
 std::string cascade_identity(const CascadePlan& plan, std::string_view qualifier);
 /// The CTEs after __pgsd_rows, each starting with ", ".
 std::string cascade_steps(const CascadePlan& plan);
+
+/// For an UPDATE that clears the mark of `timestamp`-kind rows (a restore): the CTEs after __pgsd_rows
+/// that clear it on the rows their soft delete's cascade marked with the same time: children of
+/// `timestamp` kind through CASCADE keys, down the tree (a `flag`-kind child ends it: its mark says
+/// not when). Empty when there are none; `problem` set when the cascade's shape cannot be undone in one
+/// statement (a table reached twice, a self-referencing key).
+std::string restore_steps(const CascadePlan& plan, std::string& problem);
 
 }  // namespace pgsoftdelete::rules

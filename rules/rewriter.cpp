@@ -124,7 +124,12 @@ std::expected<RewritePlan, parser::Error> plan_rewrite(std::string_view sql, con
     NodeId prepare = tree.get(stmt, "PrepareStmt");
     if (prepare) walker.top_delete = tree.get(tree.get(prepare, "query"), "DeleteStmt");
     walker.cascade_target = walker.top_delete;
-    if (NodeId explain = tree.get(stmt, "ExplainStmt")) walker.cascade_target = tree.get(tree.get(explain, "query"), "DeleteStmt");
+    walker.restore_target = tree.get(stmt, "UpdateStmt");
+    if (prepare) walker.restore_target = tree.get(tree.get(prepare, "query"), "UpdateStmt");
+    if (NodeId explain = tree.get(stmt, "ExplainStmt")) {
+      walker.cascade_target = tree.get(tree.get(explain, "query"), "DeleteStmt");
+      walker.restore_target = tree.get(tree.get(explain, "query"), "UpdateStmt");
+    }
     walker.run(stmt);
     if (walker.error) return std::unexpected(*walker.error);
     plan.unknown_relation = plan.unknown_relation || walker.unknown_relation;

@@ -50,6 +50,8 @@ class Walker {
   /// The DeleteStmt that may follow foreign keys with data-modifying CTEs: the statement's own (or
   /// EXPLAIN's, PREPARE's), where a WITH clause can be at the top level.
   NodeId cascade_target = 0;
+  /// The same for an UPDATE that restores rows (and the children their cascade deleted).
+  NodeId restore_target = 0;
   bool unknown_relation = false;       ///< a table name the catalog does not know was decided by name alone
 
   /// Walks the statement held by Node wrapper `stmt`.
@@ -203,6 +205,8 @@ class Walker {
   // statements (walker_statements.cpp)
   int statement_last(int target_end, int* where);
   void add_predicate(int target_end, bool has_where, const std::string& pred);
+  bool clears_mark(NodeId u, const TableRule& rule) const;
+  void restore(NodeId u, const Relation& rv, const Span& s, int alias, int end, const std::string& preds);
   void cascade_delete(NodeId d, const Relation& rv, const TableRule& rule, Visibility v, const CascadePlan& plan,
                       const Span& s, int alias, int end, const std::string& preds);
   bool where_is_current_of(NodeId stmt) const;

@@ -176,7 +176,69 @@ void Walker::on_update(NodeId u) {
   int end = after_alias(rv, *s, &alias);
   if (end < 0) return;
   if (filter_target) preds = target_predicate(*rule, v, *s, alias, preds);
+  if (rule && v != Visibility::live && res.relation != nullptr && clears_mark(u, *rule) &&
+      rules_.cascade() == Cascade::foreign_keys)
+    return restore(u, rv, *s, alias, end, preds);
   add_predicate(end, t_.get(u, "whereClause") != 0, preds);
+}
+
+// `SET deleted_at = NULL` of a timestamp-kind table: the UPDATE undeletes rows.
+bool Walker::clears_mark(NodeId u, const TableRule& rule) const {
+  if (rule.kind != DeletedKind::timestamp) return false;
+  NodeId list = t_.get(u, "targetList");
+  for (NodeId t = list ? t_.node(list).first : 0; t != 0; t = t_.node(t).next) {
+    NodeId target = t_.get(t, "ResTarget");
+    if (t_.string(target, "name") != rule.column) continue;
+    NodeId constant = t_.get(t_.get(target, "val"), "A_Const");
+    return constant != 0 && t_.truth(constant, "isnull");
+  }
+  return false;
+}
+
+// A restore of timestamp-kind rows also restores the children their soft delete's cascade marked with
+// the same time (cascade_sql.hpp: restore_steps), in the shape of cascade_delete:
+//   [WITH …,] __pgsd_rows AS (SELECT …, deleted_at AS __pgsd_at FROM <target> WHERE <cond> FOR UPDATE OF <target>),
+//   <steps> UPDATE <target> SET <the client's SET list> WHERE <predicate> AND <one of __pgsd_rows> [RETURNING …]
+// The SET list moves to the final UPDATE: done only when no edit lies inside it.
+void Walker::restore(NodeId u, const Relation& rv, const Span& s, int alias, int end, const std::string& preds) {
+  const Resolution res = resolve(rv);
+  const CascadePlan plan = resolved_->cascade_plan(res.relation->oid, true);
+  std::string problem = plan.problem;
+  const std::string steps = problem.empty() ? restore_steps(plan, problem) : std::string();
+  const bool has_where = t_.get(u, "whereClause") != 0;
+  if (problem.empty() && steps.empty()) {  // nothing the cascade could have marked
+    if (!preds.empty()) add_predicate(end, has_where, preds);
+    return;
+  }
+  const std::string doing = "pgsoftdelete: UPDATE of " + rv.name + " restores rows whose soft delete may have "
+                            "cascaded to other soft-delete tables, ";
+  const std::string way_out = "; restore the children by their deleted_at, or set [policy] cascade = \"off\"";
+  if (!problem.empty()) return fail_not_supported(doing + "which cannot be undone in one statement: " + problem + way_out, rv.location);
+  if (u != restore_target)
+    return fail_not_supported(doing + "which it does only for an UPDATE that is the statement itself" + way_out, rv.location);
+  if (where_is_current_of(u) || t_.size(t_.get(u, "fromClause")) > 0)
+    return fail_not_supported(doing + "which it cannot do with FROM or WHERE CURRENT OF" + way_out, rv.location);
+  const int set = next_code(end);
+  int where = -1;
+  const int last = statement_last(end, &where);
+  int set_last = where >= 0 ? prev_code(where) : last;
+  if (set < 0 || set_last < set || kind(prev_code(s.first)) != Tok::kw_update) return fail_internal("UPDATE … SET");
+  for (const auto& e : edits)
+    if (e.begin >= begin_of(set) && e.begin <= end_of(set_last))
+      return fail_not_supported(doing + "which it cannot do when its SET list reads soft-delete tables" + way_out,
+                                rv.location);
+  const int update = prev_code(s.first);
+  const std::string columns_of = alias >= 0 ? std::string(text(alias)) : std::string(text(s.name, s.name_last));
+  const std::string lock_of = alias >= 0 ? std::string(text(alias)) : quote_identifier(rv.name);
+  edits.push_back({begin_of(update), end_of(update),
+                   std::string(t_.get(u, "withClause") != 0 ? ", " : "WITH ") + std::string(cascade_rows_cte) +
+                       " AS (SELECT " + cascade_rows_select(plan, columns_of, true) + " FROM"});
+  edits.push_back({begin_of(set), end_of(set_last), ""});
+  if (!preds.empty()) add_predicate(end, has_where, preds);
+  std::string main = "UPDATE " + std::string(text(s.first, end)) + " " + std::string(text(set, set_last)) + " WHERE ";
+  if (!preds.empty()) main += preds + " AND ";
+  main += cascade_identity(plan, columns_of);
+  insert(end_of(last), " FOR UPDATE OF " + lock_of + ")" + steps + " " + main);
 }
 
 void Walker::on_merge(NodeId m) {

@@ -132,3 +132,25 @@ TEST_CASE("[policy] cascade = \"off\": a soft DELETE leaves the children as they
   CHECK(live("cz_posts") == "10,11,20");
   CHECK(live("cz_comments") == "100,101,102,103,200");
 }
+
+TEST_CASE("restoring a timestamp-kind row restores the children its cascade deleted, not others") {
+  auto c = fresh(cascade_proxy());
+  // Line 2 deleted on its own first (an earlier time), then order 1 with its remaining line 1.
+  REQUIRE(c.exec("DELETE FROM cz_lines WHERE id = 2").tag() == "DELETE 1");
+  REQUIRE(c.exec("DELETE FROM cz_orders WHERE id = 1").tag() == "DELETE 1");
+  CHECK(live("cz_lines") == "3");
+  auto restored = c.exec("/* pgsoftdelete: only_deleted=cz_orders */ UPDATE cz_orders SET deleted_at = NULL "
+                         "WHERE id = 1 RETURNING id");
+  REQUIRE_MESSAGE(restored.ok(), restored.error());
+  CHECK(restored.tag() == "UPDATE 1");
+  CHECK(restored.value(0, 0) == "1");
+  CHECK(live("cz_orders") == "1,2");
+  CHECK(live("cz_lines") == "1,3");  // line 2 was deleted by its own statement: it stays deleted
+  // Flag kind: only the row named comes back.
+  REQUIRE(c.exec("DELETE FROM cz_posts WHERE id = 10").tag() == "DELETE 1");
+  CHECK(live("cz_comments") == "200");
+  auto post = c.exec("/* pgsoftdelete: only_deleted=cz_posts */ UPDATE cz_posts SET is_deleted = false WHERE id = 10");
+  CHECK(post.tag() == "UPDATE 1");
+  CHECK(live("cz_posts") == "10,11,20");
+  CHECK(live("cz_comments") == "200");
+}

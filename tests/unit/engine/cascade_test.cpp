@@ -229,5 +229,49 @@ TEST_CASE("cascade: hints — only_deleted and hard_delete follow nothing; EXPLA
   }
 }
 
+const std::vector<Case> restore_cases = {
+    {"timestamp kind: the children the cascade marked with the same time",
+     "/* pgsoftdelete: only_deleted=orders */ UPDATE orders o SET deleted_at = NULL, note = 'back' WHERE o.id = 1 RETURNING o.id",
+     "/* pgsoftdelete: only_deleted=orders */ WITH __pgsd_rows AS (SELECT o.tableoid AS __pgsd_tableoid, o.ctid AS "
+     "__pgsd_ctid, o.deleted_at AS __pgsd_at, o.id FROM orders o  WHERE (o.id = 1) AND o.deleted_at IS NOT NULL FOR "
+     "UPDATE OF o), __pgsd_1 AS (UPDATE ONLY public.lines AS __pgsd_t SET deleted_at = NULL FROM __pgsd_rows AS __pgsd_s "
+     "WHERE (__pgsd_t.order_id) = (__pgsd_s.id) AND __pgsd_t.deleted_at = __pgsd_s.__pgsd_at RETURNING "
+     "__pgsd_s.__pgsd_at) UPDATE orders o SET deleted_at = NULL, note = 'back' WHERE o.deleted_at IS NOT NULL AND "
+     "((o.tableoid, o.ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows) OR (o.tableoid, o.id) IN (SELECT "
+     "__pgsd_tableoid, id FROM __pgsd_rows)) RETURNING o.id"},
+    {"no children to restore", "/* pgsoftdelete: only_deleted=lines */ UPDATE lines SET deleted_at = NULL WHERE id = 1",
+     "/* pgsoftdelete: only_deleted=lines */ UPDATE lines SET deleted_at = NULL WHERE (id = 1) AND lines.deleted_at IS NOT NULL"},
+    {"flag kind restores only the row",
+     "/* pgsoftdelete: only_deleted=posts */ UPDATE posts SET is_deleted = false WHERE id = 1",
+     "/* pgsoftdelete: only_deleted=posts */ UPDATE posts SET is_deleted = false WHERE (id = 1) AND posts.is_deleted"},
+    {"an UPDATE of deleted rows that keeps them deleted",
+     "/* pgsoftdelete: only_deleted=orders */ UPDATE orders SET note = 'x' WHERE id = 1",
+     "/* pgsoftdelete: only_deleted=orders */ UPDATE orders SET note = 'x' WHERE (id = 1) AND orders.deleted_at IS NOT NULL"},
+    {"live rows: nothing to restore", "UPDATE orders SET deleted_at = NULL WHERE id = 1",
+     "UPDATE orders SET deleted_at = NULL WHERE (id = 1) AND orders.deleted_at IS NULL"},
+    {"with FROM", "/* pgsoftdelete: only_deleted=orders */ UPDATE orders o SET deleted_at = NULL FROM x WHERE x.id = o.id",
+     "0A000"},
+    {"inside WITH", "WITH r AS (/* pgsoftdelete: only_deleted=orders */ UPDATE orders SET deleted_at = NULL RETURNING id) SELECT 1",
+     "0A000"},
+    {"a SET list reading a soft-delete table",
+     "/* pgsoftdelete: only_deleted=orders */ UPDATE orders SET deleted_at = NULL, note = (SELECT max(title) FROM posts)",
+     "0A000"},
+};
+
+TEST_CASE("cascade: a restore of timestamp-kind rows restores what their cascade deleted") {
+  for (const auto& c : restore_cases) {
+    CAPTURE(std::string(c.name));
+    auto r = rewrite(cascade_rules, c.sql);
+    if (std::string(c.expected) == "0A000") {
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().sqlstate == std::string("0A000"));
+      CHECK(r.error().message.find("restores rows") != std::string::npos);
+    } else {
+      REQUIRE_MESSAGE(r.has_value(), r.error().message);
+      CHECK(r->sql == c.expected);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pgsoftdelete::test
