@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <memory>
+#include <string_view>
 
+#include "ops/doctor_command.hpp"
 #include "ops/server.hpp"
 #include "ops/settings.hpp"
 
@@ -36,7 +38,29 @@ int main(int argc, char** argv) {
   add_optional(app, "--log-level", flags.log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_flag("--check", check, "validate the configuration and the rules, then exit (non-zero on error)");
-  CLI11_PARSE(app, argc, argv);
+
+  // `pgsoftdelete doctor`: the schema doctor, the only part that connects to the server itself.
+  pgsoftdelete::proxy::doctor::Options doctor_options;
+  auto* doctor = app.add_subcommand("doctor", "check the database schemas against the rules and print what to fix");
+  add_optional(*doctor, "-c,--config", doctor_options.config_file, "TOML configuration: the rules file and the upstream");
+  add_optional(*doctor, "--rules", doctor_options.rules_file, "rules file (overrides the configuration's)");
+  doctor->add_option("--database", doctor_options.databases,
+                     "libpq connection string or URI, repeatable (default: the configured upstream, the rest from "
+                     "PG* environment variables)");
+  std::string format = "text";
+  doctor->add_option("--format", format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
+  doctor->add_flag("--strict", doctor_options.strict, "exit 1 when there are warnings");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    // The doctor's usage errors exit 2, like its configuration errors; --help stays 0.
+    return argc > 1 && std::string_view(argv[1]) == "doctor" && code != 0 ? 2 : code;
+  }
+  if (doctor->parsed()) {
+    doctor_options.json = format == "json";
+    return pgsoftdelete::proxy::doctor::run(doctor_options);
+  }
 
   auto settings = pgsoftdelete::proxy::load_settings(flags);
   if (!settings) {
