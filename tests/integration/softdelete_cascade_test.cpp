@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <utility>
 
 #include "softdelete_support.hpp"
 
@@ -153,4 +155,43 @@ TEST_CASE("restoring a timestamp-kind row restores the children its cascade dele
   CHECK(post.tag() == "UPDATE 1");
   CHECK(live("cz_posts") == "10,11,20");
   CHECK(live("cz_comments") == "200");
+}
+
+TEST_CASE("soft DELETEs that cascade leave through the proxy what real DELETEs leave in a database without deleted rows") {
+  // The same schema and rows in a second database, where the statements run as written, for real.
+  cluster().sql("DROP DATABASE IF EXISTS cz_clean");
+  cluster().sql("CREATE DATABASE cz_clean");
+  std::optional<Conn> clean(std::in_place, cluster().conninfo("postgres", "dbname=cz_clean"));
+  REQUIRE_MESSAGE(clean->ok(), clean->error());
+  REQUIRE(clean->exec(schema_sql).ok());
+  REQUIRE(clean->exec(rows_sql).ok());
+  auto c = fresh(cascade_proxy());
+  // Every table's rows without its soft-delete column, as the application reads them.
+  auto rows = [](const Conn& conn) {
+    const std::pair<const char*, const char*> tables[] = {
+        {"cz_authors", "id, name"},   {"cz_posts", "id, author_id, title"}, {"cz_comments", "id, post_id, reply_to"},
+        {"cz_reactions", "id, post_id"}, {"cz_orders", "id"},               {"cz_lines", "id, order_id"}};
+    std::string out;
+    for (const auto& [table, columns] : tables)
+      out += std::string(table) + ": " +
+             conn.scalar(std::string("SELECT coalesce(string_agg(r::text, ' ' ORDER BY r::text), '') FROM (SELECT ") +
+                         columns + " FROM " + table + ") r") +
+             "\n";
+    return out;
+  };
+  REQUIRE(rows(c) == rows(*clean));
+  for (const std::string sql : {"DELETE FROM cz_comments WHERE id = 101", "DELETE FROM cz_posts WHERE title = 'c'",
+                                "DELETE FROM cz_lines WHERE id = 3", "DELETE FROM cz_orders",
+                                "DELETE FROM cz_authors a WHERE a.name LIKE 'a%' RETURNING a.id"}) {
+    CAPTURE(sql);
+    auto soft = c.exec(sql);
+    auto hard = clean->exec(sql);
+    REQUIRE_MESSAGE(soft.ok(), soft.error());
+    REQUIRE_MESSAGE(hard.ok(), hard.error());
+    CHECK(soft.tag() == hard.tag());
+    CHECK(soft.rows() == hard.rows());
+    CHECK(rows(c) == rows(*clean));
+  }
+  clean.reset();
+  cluster().sql("DROP DATABASE IF EXISTS cz_clean");
 }
