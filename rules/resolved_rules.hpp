@@ -115,10 +115,6 @@ class ResolvedRules {
   /// Deleting rows of `oid` (and of its partitions or children) would, through ON DELETE CASCADE /
   /// SET NULL / SET DEFAULT, delete or change rows of a rule table.
   ForeignKeyHazard delete_hazard(std::uint32_t oid) const;
-  /// Soft-deleting rows of `oid` (a rule table, its partitions or children included) leaves rows of a
-  /// table that is no rule table, which a real DELETE would delete or change through ON DELETE
-  /// CASCADE / SET NULL / SET DEFAULT, pointing at deleted rows: the first such key (`table`: that table).
-  ForeignKeyHazard soft_delete_hazard(std::uint32_t oid) const { return cascade_plan(oid, false).refused; }
   /// What soft-deleting rows of `oid` must do through foreign keys: with `follow`, the actions of keys
   /// from rule tables, recursively (the rules file's cascade policy decides); always, in `refused`, the
   /// first key from a table that is no rule table whose ON DELETE action would delete or change rows.

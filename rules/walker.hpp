@@ -206,7 +206,8 @@ class Walker {
   int statement_last(int target_end, int* where);
   void add_predicate(int target_end, bool has_where, const std::string& pred);
   bool clears_mark(NodeId u, const TableRule& rule) const;
-  void restore(NodeId u, const Relation& rv, const Span& s, int alias, int end, const std::string& preds);
+  void restore(NodeId u, const Relation& rv, const CatalogRelation& table, const Span& s, int alias, int end,
+               const std::string& preds);
   void cascade_delete(NodeId d, const Relation& rv, const TableRule& rule, Visibility v, const CascadePlan& plan,
                       const Span& s, int alias, int end, const std::string& preds);
   bool where_is_current_of(NodeId stmt) const;

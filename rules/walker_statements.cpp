@@ -178,7 +178,7 @@ void Walker::on_update(NodeId u) {
   if (filter_target) preds = target_predicate(*rule, v, *s, alias, preds);
   if (rule && v != Visibility::live && res.relation != nullptr && clears_mark(u, *rule) &&
       rules_.cascade() == Cascade::foreign_keys)
-    return restore(u, rv, *s, alias, end, preds);
+    return restore(u, rv, *res.relation, *s, alias, end, preds);
   add_predicate(end, t_.get(u, "whereClause") != 0, preds);
 }
 
@@ -200,9 +200,9 @@ bool Walker::clears_mark(NodeId u, const TableRule& rule) const {
 //   [WITH …,] __pgsd_rows AS (SELECT …, deleted_at AS __pgsd_at FROM <target> WHERE <cond> FOR UPDATE OF <target>),
 //   <steps> UPDATE <target> SET <the client's SET list> WHERE <predicate> AND <one of __pgsd_rows> [RETURNING …]
 // The SET list moves to the final UPDATE: done only when no edit lies inside it.
-void Walker::restore(NodeId u, const Relation& rv, const Span& s, int alias, int end, const std::string& preds) {
-  const Resolution res = resolve(rv);
-  const CascadePlan plan = resolved_->cascade_plan(res.relation->oid, true);
+void Walker::restore(NodeId u, const Relation& rv, const CatalogRelation& table, const Span& s, int alias, int end,
+                     const std::string& preds) {
+  const CascadePlan plan = resolved_->cascade_plan(table.oid, true);
   std::string problem = plan.problem;
   const std::string steps = problem.empty() ? restore_steps(plan, problem) : std::string();
   const bool has_where = t_.get(u, "whereClause") != 0;

@@ -61,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)resolved.delete_hazard(r.oid);
       (void)resolved.truncate_hazard(r.oid);
       (void)resolved.update_hazard(r.oid, {});
+      (void)resolved.cascade_plan(r.oid, true);
       (void)resolved.resolve(r.schema, r.name, rules::SearchPath{});
     }
   }

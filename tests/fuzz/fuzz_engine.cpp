@@ -61,7 +61,7 @@ struct Fixture {
   std::unique_ptr<rules::Engine> slow;     ///< no fast path, no cache, our lexer's atoms
   std::unique_ptr<rules::Engine> scanner;  ///< no fast path, no cache, PostgreSQL's scanner
   rules::Hints session_hints;              ///< as after SET pgsoftdelete.* = …
-  std::unique_ptr<rules::ResolvedRules> resolved;  ///< a small catalog: partitions, a second schema, a key
+  std::unique_ptr<rules::ResolvedRules> resolved;  ///< a small catalog: partitions, a second schema, keys
   rules::SearchPath path{.known = true, .schemas = {"pg_catalog", "public"}};
 };
 
@@ -82,7 +82,12 @@ const Fixture& fixture() {
                           {5, "public", "planets", 'r', {}},  {6, "public", "ships", 'r', {}},
                           {7, "other", "ships", 'r', {}},     {8, "public", "aliens", 'r', {}},
                           {9, "public", "fleet", 'r', {}},    {10, "public", "Robots", 'r', {}}};
-    catalog->foreign_keys = {{"humans_planet", 1, 5, 'c', 'c', {"id"}}};
+    // Keys a soft delete follows (cascade_plan): aliens -> humans CASCADE, ships -> aliens SET NULL,
+    // Robots -> Robots CASCADE (a closure); planets is no rule table.
+    catalog->foreign_keys = {{"humans_planet", 1, 5, 'c', 'c', {"id"}, {"planet_id"}},
+                             {"aliens_human", 8, 1, 'c', 'a', {"id"}, {"human_id"}},
+                             {"ships_captain", 6, 8, 'n', 'a', {"id"}, {"captain_id"}},
+                             {"robots_parent", 10, 10, 'c', 'a', {"id"}, {"parent_id"}}};
     f.resolved = std::make_unique<rules::ResolvedRules>(f.rule_set, std::move(catalog));
     auto skip = rules::parse_table_set("public.ships");
     auto only_deleted = rules::parse_table_set("aliens");

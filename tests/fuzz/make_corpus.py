@@ -258,6 +258,11 @@ def engine_statements():
         "SELECT * FROM ONLY (humans)WHERE id = 1",
         "SELECT * FROM humans*JOIN ships ON true",
         "TABLE ONLY (humans)UNION TABLE ships",
+        # Soft deletes that follow foreign keys (the fixture's catalog) and a restore.
+        "WITH x AS (SELECT 1 AS id) DELETE FROM humans h USING x WHERE h.id = x.id RETURNING h.id",
+        "DELETE FROM public.\"Robots\" r WHERE r.id IN (1, 2)",
+        "EXPLAIN DELETE FROM aliens WHERE id = 1",
+        "/* pgsoftdelete: only_deleted=aliens */ UPDATE aliens SET deleted_at = NULL WHERE id = 1 RETURNING id",
     ]
     for sql in extras:
         yield "extra", sql
