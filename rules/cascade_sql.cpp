@@ -29,6 +29,25 @@ std::string column_list(const std::vector<std::string>& columns, std::string_vie
   return out;
 }
 
+/// The columns of a step's RETURNING (or a closure's select list): which table each row is in, then
+/// the columns later steps look for.
+std::string row_columns(std::string_view qualifier, const std::vector<std::string>& columns, bool ctid) {
+  const std::string q(qualifier);
+  std::string out = q + ".tableoid AS __pgsd_tableoid";
+  if (ctid) out += ", " + q + ".ctid AS __pgsd_ctid";
+  if (!columns.empty()) out += ", " + column_list(columns, qualifier);
+  return out;
+}
+
+/// `WHERE __pgsd_tableoid = ANY (…)` for a source that sees only some relations' rows, else "".
+std::string only_seen(const CascadePlan::Source& source, std::string_view qualifier = "") {
+  if (source.tableoids.empty()) return "";
+  std::string list;
+  for (auto oid : source.tableoids) list += (list.empty() ? "" : ",") + std::to_string(oid);
+  return std::string(qualifier.empty() ? "" : std::string(qualifier) + ".") + "__pgsd_tableoid = ANY ('{" + list +
+         "}'::pg_catalog.oid[])";
+}
+
 /// The CTEs holding a node's deleted rows.
 std::vector<std::string> deleted_sets(const CascadePlan& plan, std::size_t node) {
   if (node != 0) return {"__pgsd_" + std::to_string(node)};
@@ -37,59 +56,74 @@ std::vector<std::string> deleted_sets(const CascadePlan& plan, std::size_t node)
   return out;
 }
 
-/// `(t."fk") IN (SELECT "id" FROM set1) OR …`: rows of `alias` that reference a deleted row through `key`.
-std::string references(const CascadePlan& plan, const CascadePlan::Source& source, std::string_view qualifier) {
+/// `(t."fk") IN (SELECT "id" FROM set1) OR …`: rows of `alias` that reference a deleted row through the
+/// source's key. An IN over the referencing columns: an index on them (README) serves it.
+std::string references(const CascadePlan& plan, const CascadePlan::Source& source) {
   std::string out;
+  const std::string seen = only_seen(source);
   for (const auto& set : deleted_sets(plan, source.node)) {
     if (!out.empty()) out += " OR ";
-    out += "(" + column_list(source.key->referencing_columns, qualifier) + ") IN (SELECT " +
-           column_list(source.key->referenced_columns, "") + " FROM " + set + ")";
+    out += "(" + column_list(source.key->referencing_columns, alias) + ") IN (SELECT " +
+           column_list(source.key->referenced_columns, "") + " FROM " + set + (seen.empty() ? "" : " WHERE " + seen) +
+           ")";
   }
   return out;
 }
 
-/// The target's rows (__pgsd_rows) left out: the final UPDATE deletes them, and a row must not be
-/// updated by two sub-statements of one statement.
+/// The rows of `qualifier` whose (tableoid, ctid) `set` holds: a TID scan (ctid = ANY) where ctids say
+/// it, then the table, since partitions repeat ctids.
+std::string rows_in(std::string_view qualifier, std::string_view set) {
+  const std::string q(qualifier), s(set);
+  return "(" + q + ".ctid = ANY (ARRAY(SELECT __pgsd_ctid FROM " + s + ")) AND (" + q + ".tableoid, " + q +
+         ".ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM " + s + "))";
+}
+
+/// The rows of the statement's own (__pgsd_rows) left out: the final UPDATE updates them, and a row
+/// must not be updated by two sub-statements of one statement.
 std::string not_target_rows(std::string_view qualifier) {
-  return "NOT ((" + std::string(qualifier) + ".tableoid, " + std::string(qualifier) +
-         ".ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM " + std::string(cascade_rows_cte) + "))";
+  const std::string q(qualifier);
+  return "NOT ((" + q + ".tableoid, " + q + ".ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM " +
+         std::string(cascade_rows_cte) + "))";
 }
 
 /// The rows a node's self-referencing keys reach from `seed` (a condition on `alias`), down any depth,
-/// as a CTE body: WITH RECURSIVE over live rows (UNION: a cycle in the data ends).
-std::string closure(const CascadePlan::Node& node, const CatalogRelation& table, const std::string& seed,
-                    const std::vector<std::string>& columns) {
+/// as a CTE body: WITH RECURSIVE over live rows, each row once (UNION over its ctid: a cycle in the
+/// data ends, and rows are found again by ctid, whatever NULLs their keys hold).
+std::string closure(const CascadePlan::Node& node, const std::string& seed, const std::vector<std::string>& columns) {
   const std::string live = node.rule->live_predicate(alias);
+  const std::string from = table_sql(*node.closure_table) + " AS " + std::string(alias);
   std::string join;
   for (const auto* key : node.self_keys) {
     if (!join.empty()) join += " OR ";
     join += "(" + column_list(key->referencing_columns, alias) + ") = (" + column_list(key->referenced_columns, "w") + ")";
   }
-  return "WITH RECURSIVE w AS (SELECT " + column_list(columns, alias) + " FROM " + table_sql(table) + " AS " +
-         std::string(alias) + " WHERE " + live + " AND (" + seed + ") UNION SELECT " + column_list(columns, alias) +
-         " FROM " + table_sql(table) + " AS " + std::string(alias) + " JOIN w ON " + join + " WHERE " + live +
-         ") SELECT * FROM w";
+  return "WITH RECURSIVE w AS (SELECT " + row_columns(alias, columns, true) + " FROM " + from + " WHERE " + live +
+         " AND (" + seed + ") UNION SELECT " + row_columns(alias, columns, true) + " FROM " + from + " JOIN w ON " +
+         join + " WHERE " + live + ") SELECT * FROM w";
 }
 
 }  // namespace
 
-std::string cascade_rows_select(const CascadePlan& plan, std::string_view qualifier, bool restore) {
-  const std::string q(qualifier);
-  std::string out = q + ".tableoid AS __pgsd_tableoid, " + q + ".ctid AS __pgsd_ctid";
-  if (restore) out += ", " + q + "." + quote_identifier(plan.nodes[0].rule->column) + " AS __pgsd_at";
-  if (!plan.nodes[0].columns.empty()) out += ", " + column_list(plan.nodes[0].columns, qualifier);
+std::string cascade_rows_select(const CascadePlan& plan, std::string_view qualifier, const std::string& restoring) {
+  std::vector<std::string> columns = plan.nodes[0].columns;
+  for (const auto& c : plan.identity)
+    if (std::find(columns.begin(), columns.end(), c) == columns.end()) columns.push_back(c);
+  std::string out = row_columns(qualifier, columns, true);
+  if (!restoring.empty()) {
+    // The CASE gives the value the column's type, as the SET does: a parameter's type is then known.
+    const std::string mark = std::string(qualifier) + "." + quote_identifier(plan.nodes[0].rule->column);
+    out += ", " + mark + " AS __pgsd_at, (CASE WHEN false THEN " + mark + " ELSE (" + restoring +
+           ") END) IS NULL AS __pgsd_restore";
+  }
   return out;
 }
 
 std::string cascade_identity(const CascadePlan& plan, std::string_view qualifier) {
-  const std::string q(qualifier);
-  std::string out = "(" + q + ".tableoid, " + q + ".ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM " +
-                    std::string(cascade_rows_cte) + ")";
-  if (!plan.nodes[0].unique.empty())
-    out += " OR (" + q + ".tableoid, " + column_list(plan.nodes[0].unique, qualifier) +
-           ") IN (SELECT __pgsd_tableoid, " + column_list(plan.nodes[0].unique, "") + " FROM " +
-           std::string(cascade_rows_cte) + ")";
-  return "(" + out + ")";
+  // By primary key (an index), which also finds a row another transaction updated after the
+  // statement's snapshot and __pgsd_rows locked in its new version; else by ctid.
+  if (plan.identity.empty()) return rows_in(qualifier, cascade_rows_cte);
+  return "(" + column_list(plan.identity, qualifier) + ") IN (SELECT " + column_list(plan.identity, "") + " FROM " +
+         std::string(cascade_rows_cte) + ")";
 }
 
 std::string cascade_steps(const CascadePlan& plan) {
@@ -98,18 +132,17 @@ std::string cascade_steps(const CascadePlan& plan) {
   for (std::size_t n = 0; n < plan.nodes.size(); ++n) {
     const auto& node = plan.nodes[n];
     const std::string name = "__pgsd_" + std::to_string(n);
-    const std::string returning = node.columns.empty() ? "" : " RETURNING " + column_list(node.columns, alias);
+    const std::string returning = " RETURNING " + row_columns(alias, node.columns, false);
     if (node.self_keys.empty()) {
       if (n == 0) continue;  // the final UPDATE
       std::string cond;
-      for (const auto& s : node.sources) cond += (cond.empty() ? "" : " OR ") + references(plan, s, alias);
+      for (const auto& s : node.sources) cond += (cond.empty() ? "" : " OR ") + references(plan, s);
       out += ", " + name + " AS (UPDATE " + table_sql(*node.table) + " AS " + a + " SET " +
              node.rule->delete_assignments() + " WHERE " + node.rule->live_predicate(alias) + " AND (" + cond + ")" +
              returning + ")";
       continue;
     }
     // Self-referencing keys: the closure first, then one UPDATE of the table the keys are declared on.
-    const CatalogRelation& table = *node.closure_table;
     std::vector<std::string> columns = node.columns;
     for (const auto* key : node.self_keys)
       for (const auto& c : key->referenced_columns)
@@ -121,14 +154,12 @@ std::string cascade_steps(const CascadePlan& plan) {
                 ") IN (SELECT " + column_list(key->referenced_columns, "") + " FROM " + std::string(cascade_rows_cte) +
                 ")";
     } else {
-      for (const auto& s : node.sources) seed += (seed.empty() ? "" : " OR ") + references(plan, s, alias);
+      for (const auto& s : node.sources) seed += (seed.empty() ? "" : " OR ") + references(plan, s);
     }
-    const auto& unique = node.self_keys.front()->referenced_columns;
-    out += ", " + name + "_w AS (" + closure(node, table, seed, columns) + ")";
-    out += ", " + name + " AS (UPDATE " + table_sql(table) + " AS " + a + " SET " + node.rule->delete_assignments() +
-           " WHERE " + node.rule->live_predicate(alias) + " AND (" + column_list(unique, alias) + ") IN (SELECT " +
-           column_list(unique, "") + " FROM " + name + "_w)" + (n == 0 ? " AND " + not_target_rows(alias) : "") +
-           returning + ")";
+    out += ", " + name + "_w AS (" + closure(node, seed, columns) + ")";
+    out += ", " + name + " AS (UPDATE " + table_sql(*node.closure_table) + " AS " + a + " SET " +
+           node.rule->delete_assignments() + " WHERE " + node.rule->live_predicate(alias) + " AND " +
+           rows_in(alias, name + "_w") + (n == 0 ? " AND " + not_target_rows(alias) : "") + returning + ")";
   }
   for (std::size_t j = 0; j < plan.sets.size(); ++j) {
     const auto& set = plan.sets[j];
@@ -138,8 +169,8 @@ std::string cascade_steps(const CascadePlan& plan) {
     for (const auto& c : columns)
       assignments += (assignments.empty() ? "" : ", ") + quote_identifier(c) + (key.on_delete == 'n' ? " = NULL" : " = DEFAULT");
     out += ", __pgsd_s" + std::to_string(j) + " AS (UPDATE " + table_sql(*set.table) + " AS " + a + " SET " +
-           assignments + " WHERE " + set.rule->live_predicate(alias) + " AND (" + references(plan, set.source, alias) +
-           ")" + (set.overlaps_target ? " AND " + not_target_rows(alias) : "") + ")";
+           assignments + " WHERE " + set.rule->live_predicate(alias) + " AND (" + references(plan, set.source) + ")" +
+           (set.overlaps_target ? " AND " + not_target_rows(alias) : "") + ")";
   }
   return out;
 }
@@ -153,28 +184,27 @@ std::string restore_steps(const CascadePlan& plan, std::string& problem) {
   for (std::size_t n = 1; n < plan.nodes.size() && problem.empty(); ++n) {
     const auto& node = plan.nodes[n];
     if (node.rule->kind != DeletedKind::timestamp) continue;
-    std::size_t from = 0, count = 0;
-    for (const auto& s : node.sources)
-      if (restored[s.node]) {
-        from = s.node;
-        ++count;
-      }
+    std::size_t count = 0;
+    for (const auto& s : node.sources) count += restored[s.node] ? 1 : 0;
     if (count == 0) continue;
-    if (count > 1 || node.sources.size() > 1 || !node.self_keys.empty()) {
-      problem = node.table->schema + "." + node.table->name + " is reached by more than one foreign key";
+    if (node.sources.size() > 1 || !node.self_keys.empty()) {
+      problem = node.table->schema + "." + node.table->name +
+                (node.self_keys.empty() ? " is reached by more than one foreign key" : " references its own rows");
       break;
     }
     restored[n] = true;
-    const auto& key = *node.sources[0].key;
-    const std::string set = from == 0 ? std::string(cascade_rows_cte) : "__pgsd_" + std::to_string(from);
+    const auto& source = node.sources[0];
+    const auto& key = *source.key;
+    const bool from_target = source.node == 0;
+    const std::string set = from_target ? std::string(cascade_rows_cte) : "__pgsd_" + std::to_string(source.node);
     const std::string col = quote_identifier(node.rule->column);
-    std::string returning = " RETURNING __pgsd_s.__pgsd_at";
-    if (!node.columns.empty()) returning += ", " + column_list(node.columns, alias);
+    const std::string seen = only_seen(source, "__pgsd_s");
     // Through a join, not IN: the parent's own time comes with its key, and goes on to the grandchildren.
     out += ", __pgsd_" + std::to_string(n) + " AS (UPDATE " + table_sql(*node.table) + " AS " + a + " SET " + col +
            " = NULL FROM " + set + " AS __pgsd_s WHERE (" + column_list(key.referencing_columns, alias) + ") = (" +
            column_list(key.referenced_columns, "__pgsd_s") + ") AND " + a + "." + col + " = __pgsd_s.__pgsd_at" +
-           returning + ")";
+           (from_target ? " AND __pgsd_s.__pgsd_restore" : "") + (seen.empty() ? "" : " AND " + seen) +
+           " RETURNING __pgsd_s.__pgsd_at, " + row_columns(alias, node.columns, false) + ")";
   }
   return problem.empty() ? out : std::string();
 }

@@ -21,12 +21,12 @@ namespace pgsoftdelete::rules {
 /// The CTE holding the rows the statement itself deletes.
 inline constexpr std::string_view cascade_rows_cte = "__pgsd_rows";
 
-/// The select list of __pgsd_rows for the target referred to as `qualifier` (`restore`: with its
-/// deleted_at as __pgsd_at, the mark its cascade gave the children).
-std::string cascade_rows_select(const CascadePlan& plan, std::string_view qualifier, bool restore = false);
-/// The final UPDATE's condition: the target's row (as `qualifier`) is one of __pgsd_rows. By ctid, and
-/// by a unique key too: a row updated by another transaction after the statement's snapshot is
-/// locked by __pgsd_rows in its new version, whose ctid the final UPDATE's scan does not see.
+/// The select list of __pgsd_rows for the target referred to as `qualifier`. `restoring` (a restore):
+/// the SQL of the value the statement gives the mark column; the rows then carry their deleted_at as
+/// __pgsd_at and whether that value is NULL (the row is being restored) as __pgsd_restore.
+std::string cascade_rows_select(const CascadePlan& plan, std::string_view qualifier, const std::string& restoring = "");
+/// The final UPDATE's condition: the target's row (as `qualifier`) is one of __pgsd_rows: by primary
+/// key where the plan has one, else by (tableoid, ctid).
 std::string cascade_identity(const CascadePlan& plan, std::string_view qualifier);
 /// The CTEs after __pgsd_rows, each starting with ", ".
 std::string cascade_steps(const CascadePlan& plan);

@@ -37,6 +37,8 @@ ResolvedRules::ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_p
     for (const auto& r : rels) {
       text += std::to_string(r.oid) + '\x1f' + r.schema + '\x1f' + r.name + '\x1f' + r.kind;
       for (auto p : r.parents) text += '\x1f' + std::to_string(p);
+      text += '\x1d';
+      for (const auto& c : r.primary_key) text += '\x1f' + c;
       text += '\x1e';
     }
     for (const auto& k : catalog_->foreign_keys) {
@@ -220,12 +222,29 @@ std::vector<std::size_t> ResolvedRules::rows_of(std::size_t i) const {
     std::lock_guard lock(walk_mutex_);  // with_descendants marks shared state
     out = with_descendants(rels[i].oid);
   }
+  // Up through partitioning only: a key on an inheritance parent sees the parent's own rows.
   std::vector<std::size_t> up{i};
   for (std::size_t k = 0; k < up.size() && up.size() <= rels.size(); ++k)
     for (auto parent : rels[up[k]].parents)
-      if (auto p = by_oid_.find(parent); p != by_oid_.end() && std::find(up.begin(), up.end(), p->second) == up.end())
+      if (auto p = by_oid_.find(parent); p != by_oid_.end() && rels[p->second].kind == 'p' &&
+                                         std::find(up.begin(), up.end(), p->second) == up.end())
         up.push_back(p->second);
   out.insert(out.end(), up.begin() + 1, up.end());
+  return out;
+}
+
+std::vector<std::uint32_t> ResolvedRules::leaves_of(std::size_t i, bool inheritance) const {
+  const auto& rels = catalog_->relations;
+  std::vector<std::uint32_t> out;
+  if (rels[i].kind != 'p' && !inheritance) return {rels[i].oid};
+  std::vector<std::size_t> all;
+  {
+    std::lock_guard lock(walk_mutex_);  // with_descendants marks shared state
+    all = with_descendants(rels[i].oid);
+  }
+  for (auto d : all)
+    if (rels[d].kind != 'p') out.push_back(rels[d].oid);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -241,7 +260,7 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
   auto it = by_oid_.find(oid);
   if (it == by_oid_.end()) return plan;
   std::vector<std::size_t> node_rel{it->second};  // per node: its relation's index
-  plan.nodes.push_back({&rels[it->second], rule_[it->second], {}, {}, nullptr, {}, {}});
+  plan.nodes.push_back({&rels[it->second], rule_[it->second], {}, {}, nullptr, {}});
   std::vector<std::vector<std::size_t>> rows{rows_of(it->second)};  // per node
   auto overlaps = [&](std::size_t node, std::size_t rel) {
     return std::find(rows[node].begin(), rows[node].end(), rel) != rows[node].end();
@@ -253,6 +272,8 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
   auto fail = [&](std::string why) {
     if (plan.problem.empty()) plan.problem = std::move(why);
   };
+  if (const auto& root = rels[it->second]; root.kind == 'p' || leaves_of(it->second, true).size() == 1)
+    plan.identity = root.primary_key;
   std::vector<std::pair<std::size_t, std::size_t>> edges;  // node -> node, for the order
   for (std::size_t n = 0; n < plan.nodes.size(); ++n) {
     for (auto i : std::vector<std::size_t>(rows[n])) {
@@ -273,15 +294,22 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
           continue;
         }
         add_columns(plan.nodes[n].columns, key.referenced_columns);
-        if (plan.nodes[n].unique.empty()) plan.nodes[n].unique = key.referenced_columns;
+        // Which of the node's deleted rows the key sees: filtered by tableoid when not all of them.
+        std::vector<std::uint32_t> seen;
+        {
+          const auto deleted = leaves_of(node_rel[n], true);
+          const auto visible = leaves_of(i, false);
+          if (!std::includes(visible.begin(), visible.end(), deleted.begin(), deleted.end())) seen = visible;
+        }
         if (key.on_delete != 'c') {
-          plan.sets.push_back({&rels[r], rule_[r], {n, &key}});
+          plan.sets.push_back({&rels[r], rule_[r], {n, &key, std::move(seen)}});
           continue;
         }
         if (overlaps(n, r)) {
           auto& node = plan.nodes[n];
           if (node.closure_table != nullptr && node.closure_table != &rels[r])
             fail("its self-referencing foreign keys are declared on two tables");
+          if (!seen.empty()) fail("its self-referencing foreign key " + key.name + " sees only some of its rows");
           node.closure_table = &rels[r];
           node.self_keys.push_back(&key);
           continue;
@@ -294,10 +322,10 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
               fail("the rows of " + rels[r].schema + "." + rels[r].name + " are reached through foreign key " +
                    key.name + " and as rows of " + plan.nodes[m].table->schema + "." + plan.nodes[m].table->name);
           node_rel.push_back(r);
-          plan.nodes.push_back({&rels[r], rule_[r], {}, {}, nullptr, {}, {}});
+          plan.nodes.push_back({&rels[r], rule_[r], {}, {}, nullptr, {}});
           rows.push_back(rows_of(r));
         }
-        plan.nodes[target].sources.push_back({n, &key});
+        plan.nodes[target].sources.push_back({n, &key, std::move(seen)});
         edges.emplace_back(n, target);
       }
     }

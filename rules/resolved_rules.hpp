@@ -45,6 +45,10 @@ struct CascadePlan {
   struct Source {
     std::size_t node = 0;  ///< index in `nodes` of the table whose deleted rows are referenced
     const CatalogForeignKey* key = nullptr;
+    /// The relations (tableoid) whose deleted rows the key sees, when not all of the node's: a key
+    /// references one table's own rows (a partitioned table's: its partitions'), not an inheritance
+    /// child's, nor a sibling partition's. Empty: all.
+    std::vector<std::uint32_t> tableoids;
   };
   /// A table whose rows the statement soft-deletes: node 0 is the statement's own target.
   struct Node {
@@ -57,8 +61,6 @@ struct CascadePlan {
     const CatalogRelation* closure_table = nullptr;  ///< the relation the self keys are declared on
     /// Columns of its deleted rows that later steps look for (the keys' referenced columns).
     std::vector<std::string> columns;
-    /// The columns the first of those keys references: unique among the rows of the table it references.
-    std::vector<std::string> unique;
   };
   /// A rule table whose live rows referencing deleted rows have columns set (SET NULL / SET DEFAULT).
   struct Set {
@@ -68,6 +70,9 @@ struct CascadePlan {
     bool overlaps_target = false;  ///< its rows are the target's: those the statement deletes are left out
   };
   std::vector<Node> nodes;  ///< sources come before the nodes that use them
+  /// The target's primary key, when it identifies each row the statement may delete (the target is
+  /// partitioned or has no inheritance children): the final UPDATE finds its rows by it.
+  std::vector<std::string> identity;
   std::vector<Set> sets;
   /// A key from a table that is no rule table whose action would delete or change its rows.
   ForeignKeyHazard refused;
@@ -137,8 +142,12 @@ class ResolvedRules {
 
   /// `oid` and every relation below it (partitions, children), recursively.
   std::vector<std::size_t> with_descendants(std::uint32_t oid) const;
-  /// The relations whose rows a key sees as rows of relation `i`: it, its descendants and its ancestors.
+  /// The relations whose rows a soft delete of relation `i` may delete, as keys see them: it, its
+  /// descendants (partitions, inheritance children), and the partitioned tables above it.
   std::vector<std::size_t> rows_of(std::size_t i) const;
+  /// The tables holding rows that a key referencing relation `i` sees: it, or a partitioned table's
+  /// leaf partitions.
+  std::vector<std::uint32_t> leaves_of(std::size_t i, bool inheritance) const;
   std::vector<ForeignKeyHazard> propagate_hazards(bool truncate) const;
 
   std::shared_ptr<const RuleSet> rules_;

@@ -205,9 +205,11 @@ class Walker {
   // statements (walker_statements.cpp)
   int statement_last(int target_end, int* where);
   void add_predicate(int target_end, bool has_where, const std::string& pred);
-  bool clears_mark(NodeId u, const TableRule& rule) const;
-  void restore(NodeId u, const Relation& rv, const CatalogRelation& table, const Span& s, int alias, int end,
-               const std::string& preds);
+  NodeId mark_assignment(NodeId u, const TableRule& rule) const;
+  /// The statement's WITH holds INSERT / UPDATE / DELETE / MERGE queries.
+  bool modifies_in_with(NodeId stmt) const;
+  void restore(NodeId u, const Relation& rv, const CatalogRelation& table, NodeId mark, const Span& s, int alias,
+               int end, const std::string& preds);
   void cascade_delete(NodeId d, const Relation& rv, const TableRule& rule, Visibility v, const CascadePlan& plan,
                       const Span& s, int alias, int end, const std::string& preds);
   bool where_is_current_of(NodeId stmt) const;

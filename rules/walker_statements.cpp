@@ -127,6 +127,9 @@ void Walker::cascade_delete(NodeId d, const Relation& rv, const TableRule& rule,
                                       "WITH, COPY or a rule)" + way_out, rv.location);
   if (where_is_current_of(d))
     return fail_not_supported(doing + "which it cannot do for WHERE CURRENT OF" + way_out, rv.location);
+  // Its sub-statements and ours would see the same snapshot, and a row updated by both is updated once.
+  if (modifies_in_with(d))
+    return fail_not_supported(doing + "which it cannot do beside data-modifying WITH queries" + way_out, rv.location);
   const bool has_using = t_.size(t_.get(d, "usingClause")) > 0;
   if (has_using && t_.size(t_.get(d, "returningList")) > 0)
     return fail_not_supported(doing + "which it cannot do with both USING and RETURNING" + way_out, rv.location);
@@ -169,39 +172,52 @@ void Walker::on_update(NodeId u) {
   const Visibility v = rule ? visibility(*rule, rv) : Visibility::all;
   if (error) return;
   const bool filter_target = v != Visibility::all && !where_is_current_of(u);
-  if (preds.empty() && !filter_target) return;
+  // An UPDATE of deleted rows that sets a timestamp-kind mark may restore them (restore()).
+  const NodeId mark = rule && v != Visibility::live && res.relation != nullptr &&
+                              rules_.cascade() == Cascade::foreign_keys
+                          ? mark_assignment(u, *rule)
+                          : 0;
+  if (preds.empty() && !filter_target && mark == 0) return;
   auto s = reference_span(rv);
   if (!s) return;
   int alias = -1;
   int end = after_alias(rv, *s, &alias);
   if (end < 0) return;
   if (filter_target) preds = target_predicate(*rule, v, *s, alias, preds);
-  if (rule && v != Visibility::live && res.relation != nullptr && clears_mark(u, *rule) &&
-      rules_.cascade() == Cascade::foreign_keys)
-    return restore(u, rv, *res.relation, *s, alias, end, preds);
+  if (mark != 0) return restore(u, rv, *res.relation, mark, *s, alias, end, preds);
   add_predicate(end, t_.get(u, "whereClause") != 0, preds);
 }
 
-// `SET deleted_at = NULL` of a timestamp-kind table: the UPDATE undeletes rows.
-bool Walker::clears_mark(NodeId u, const TableRule& rule) const {
-  if (rule.kind != DeletedKind::timestamp) return false;
+// The ResTarget of `SET deleted_at = <value>` of a timestamp-kind table (0: none).
+Walker::NodeId Walker::mark_assignment(NodeId u, const TableRule& rule) const {
+  if (rule.kind != DeletedKind::timestamp) return 0;
   NodeId list = t_.get(u, "targetList");
   for (NodeId t = list ? t_.node(list).first : 0; t != 0; t = t_.node(t).next) {
     NodeId target = t_.get(t, "ResTarget");
     if (t_.string(target, "name") != rule.column) continue;
+    // A literal time marks rows deleted again: no restore (anything else may be NULL, a parameter too).
     NodeId constant = t_.get(t_.get(target, "val"), "A_Const");
-    return constant != 0 && t_.truth(constant, "isnull");
+    return constant != 0 && !t_.truth(constant, "isnull") ? 0 : target;
   }
+  return 0;
+}
+
+bool Walker::modifies_in_with(NodeId stmt) const {
+  NodeId ctes = t_.get(t_.get(stmt, "withClause"), "ctes");
+  for (NodeId c = ctes ? t_.node(ctes).first : 0; c != 0; c = t_.node(c).next)
+    if (t_.get(t_.get(t_.get(c, "CommonTableExpr"), "ctequery"), "SelectStmt") == 0) return true;
   return false;
 }
 
-// A restore of timestamp-kind rows also restores the children their soft delete's cascade marked with
-// the same time (cascade_sql.hpp: restore_steps), in the shape of cascade_delete:
-//   [WITH …,] __pgsd_rows AS (SELECT …, deleted_at AS __pgsd_at FROM <target> WHERE <cond> FOR UPDATE OF <target>),
+// An UPDATE of deleted timestamp-kind rows setting the mark (to NULL: a restore) also restores the
+// children their soft delete's cascade marked with the same time (cascade_sql.hpp: restore_steps), in
+// the shape of cascade_delete; the value is evaluated in __pgsd_rows (NULL or not: a parameter too):
+//   [WITH …,] __pgsd_rows AS (SELECT …, deleted_at AS __pgsd_at, (<value>) IS NULL AS __pgsd_restore
+//                             FROM <target> WHERE <cond> FOR UPDATE OF <target>),
 //   <steps> UPDATE <target> SET <the client's SET list> WHERE <predicate> AND <one of __pgsd_rows> [RETURNING …]
 // The SET list moves to the final UPDATE: done only when no edit lies inside it.
-void Walker::restore(NodeId u, const Relation& rv, const CatalogRelation& table, const Span& s, int alias, int end,
-                     const std::string& preds) {
+void Walker::restore(NodeId u, const Relation& rv, const CatalogRelation& table, NodeId mark, const Span& s,
+                     int alias, int end, const std::string& preds) {
   const CascadePlan plan = resolved_->cascade_plan(table.oid, true);
   std::string problem = plan.problem;
   const std::string steps = problem.empty() ? restore_steps(plan, problem) : std::string();
@@ -218,6 +234,12 @@ void Walker::restore(NodeId u, const Relation& rv, const CatalogRelation& table,
     return fail_not_supported(doing + "which it does only for an UPDATE that is the statement itself" + way_out, rv.location);
   if (where_is_current_of(u) || t_.size(t_.get(u, "fromClause")) > 0)
     return fail_not_supported(doing + "which it cannot do with FROM or WHERE CURRENT OF" + way_out, rv.location);
+  if (modifies_in_with(u))
+    return fail_not_supported(doing + "which it cannot do beside data-modifying WITH queries" + way_out, rv.location);
+  NodeId value = t_.get(mark, "val");
+  if (t_.get(value, "SetToDefault") != 0 || t_.get(value, "MultiAssignRef") != 0)
+    return fail_not_supported(doing + "which it cannot do for DEFAULT or (…) = (…) assigned to the column" + way_out,
+                              rv.location);
   const int set = next_code(end);
   int where = -1;
   const int last = statement_last(end, &where);
@@ -227,12 +249,23 @@ void Walker::restore(NodeId u, const Relation& rv, const CatalogRelation& table,
     if (e.begin >= begin_of(set) && e.begin <= end_of(set_last))
       return fail_not_supported(doing + "which it cannot do when its SET list reads soft-delete tables" + way_out,
                                 rv.location);
+  // The value's text: from the token after `column =` to the end of that assignment.
+  int value_first = next_code(next_code(token_at(static_cast<int>(t_.number(mark, "location", -1)))));
+  int value_last = -1, depth = 0;
+  for (int j = value_first; j >= 0 && j <= set_last; j = next_code(j)) {
+    if (kind(j) == Tok::lparen || kind(j) == Tok::lbracket) ++depth;
+    if (kind(j) == Tok::rparen || kind(j) == Tok::rbracket) --depth;
+    if (depth == 0 && text(j) == ",") break;
+    value_last = j;
+  }
+  if (value_first < 0 || value_last < value_first || value_first <= set) return fail_internal("the restored value");
+  const std::string restoring(text(value_first, value_last));
   const int update = prev_code(s.first);
   const std::string columns_of = alias >= 0 ? std::string(text(alias)) : std::string(text(s.name, s.name_last));
   const std::string lock_of = alias >= 0 ? std::string(text(alias)) : quote_identifier(rv.name);
   edits.push_back({begin_of(update), end_of(update),
                    std::string(t_.get(u, "withClause") != 0 ? ", " : "WITH ") + std::string(cascade_rows_cte) +
-                       " AS (SELECT " + cascade_rows_select(plan, columns_of, true) + " FROM"});
+                       " AS (SELECT " + cascade_rows_select(plan, columns_of, restoring) + " FROM"});
   edits.push_back({begin_of(set), end_of(set_last), ""});
   if (!preds.empty()) add_predicate(end, has_where, preds);
   std::string main = "UPDATE " + std::string(text(s.first, end)) + " " + std::string(text(set, set_last)) + " WHERE ";

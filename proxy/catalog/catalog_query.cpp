@@ -16,7 +16,13 @@ namespace {
 // Relations a statement can name: tables, partitioned tables, views, materialized views, foreign
 // tables, outside the system schemas (users cannot create schemas named pg_*).
 constexpr std::string_view relations_sql =
-    "SELECT c.oid, pg_catalog.encode(pg_catalog.convert_to(n.nspname::pg_catalog.text, 'UTF8'), 'hex'), pg_catalog.encode(pg_catalog.convert_to(c.relname::pg_catalog.text, 'UTF8'), 'hex'), c.relkind FROM pg_catalog.pg_class c "
+    "SELECT c.oid, pg_catalog.encode(pg_catalog.convert_to(n.nspname::pg_catalog.text, 'UTF8'), 'hex'), pg_catalog.encode(pg_catalog.convert_to(c.relname::pg_catalog.text, 'UTF8'), 'hex'), c.relkind, "
+    // The primary key's columns in order, a JSON array hex-encoded (NULL: none).
+    "(SELECT pg_catalog.encode(pg_catalog.convert_to(pg_catalog.array_to_json(pg_catalog.array_agg(a.attname ORDER BY k.i))::pg_catalog.text, 'UTF8'), 'hex') "
+    "FROM pg_catalog.pg_constraint p CROSS JOIN LATERAL pg_catalog.unnest(p.conkey) WITH ORDINALITY AS k(n, i) "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) p.conrelid AND a.attnum OPERATOR(pg_catalog.=) k.n "
+    "WHERE p.conrelid OPERATOR(pg_catalog.=) c.oid AND p.contype OPERATOR(pg_catalog.=) 'p'::pg_catalog.\"char\") "
+    "FROM pg_catalog.pg_class c "
     "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
     "WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[]) "
     "AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'::pg_catalog.name "
@@ -196,11 +202,17 @@ std::expected<CatalogAnswer, std::string> read_catalog_answer(const CatalogReque
   if (request.catalog) {
     rules::Catalog catalog;
     for (const auto& row : sets[next]) {
-      auto oid = row.size() == 4 ? to_oid(row[0]) : std::nullopt;
+      auto oid = row.size() == 5 ? to_oid(row[0]) : std::nullopt;
       auto schema = oid ? from_hex(row[1]) : std::nullopt;
       auto name = oid ? from_hex(row[2]) : std::nullopt;
-      if (!oid || !schema || !name) return std::unexpected(std::string("malformed pg_class row"));
-      catalog.relations.push_back(rules::CatalogRelation{*oid, std::move(*schema), std::move(*name), letter(row[3]), {}});
+      std::optional<std::vector<std::string>> key = std::vector<std::string>{};
+      if (oid && row[4]) {
+        auto json = from_hex(row[4]);
+        key = json ? parse_json_strings(*json) : std::nullopt;
+      }
+      if (!oid || !schema || !name || !key) return std::unexpected(std::string("malformed pg_class row"));
+      catalog.relations.push_back(
+          rules::CatalogRelation{*oid, std::move(*schema), std::move(*name), letter(row[3]), {}, std::move(*key)});
     }
     std::unordered_map<std::uint32_t, std::size_t> by_oid;
     for (std::size_t i = 0; i < catalog.relations.size(); ++i) by_oid.emplace(catalog.relations[i].oid, i);

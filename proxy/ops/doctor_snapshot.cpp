@@ -54,11 +54,11 @@ ORDER BY i.indrelid, ci.relname)";
 // / SET DEFAULT of some columns, PostgreSQL 15) through to_jsonb: older servers answer too.
 constexpr const char* foreign_keys_sql = R"(
 SELECT con.conname, quote_ident(con.conname), con.conrelid, con.confrelid, con.confdeltype, con.conparentid <> 0,
-       (SELECT coalesce(json_agg(a.attname ORDER BY k.i), '[]') FROM unnest(con.conkey) WITH ORDINALITY AS k(n, i)
+       (SELECT coalesce(array_to_json(array_agg(a.attname ORDER BY k.i)), '[]') FROM unnest(con.conkey) WITH ORDINALITY AS k(n, i)
         JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n)::text,
-       (SELECT coalesce(json_agg(a.attname ORDER BY k.i), '[]') FROM unnest(con.confkey) WITH ORDINALITY AS k(n, i)
+       (SELECT coalesce(array_to_json(array_agg(a.attname ORDER BY k.i)), '[]') FROM unnest(con.confkey) WITH ORDINALITY AS k(n, i)
         JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n)::text,
-       (SELECT coalesce(json_agg(a.attname ORDER BY k.i), '[]') FROM unnest(con.conkey) WITH ORDINALITY AS k(n, i)
+       (SELECT coalesce(array_to_json(array_agg(a.attname ORDER BY k.i)), '[]') FROM unnest(con.conkey) WITH ORDINALITY AS k(n, i)
         JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
         WHERE coalesce((to_jsonb(con) -> 'confdelsetcols') @> to_jsonb(k.n), false))::text
 FROM pg_constraint con

@@ -227,8 +227,8 @@ std::optional<parser::Error> SessionRewriter::execute_refusal(const std::string&
     other_hints = other_hints || hints_change_before || it->second.hints_key != variant_key();
   if (!other_hints) return std::nullopt;
   return proxy_refusal("pgsoftdelete: prepared statement \"" + name +
-                           "\" was prepared under other pgsoftdelete hints than those it would run under; prepare "
-                           "it again (or send the SET and the EXECUTE as separate queries)",
+                           "\" was prepared under other pgsoftdelete hints, or another catalog (DDL since), than those "
+                           "it would run under; prepare it again (or send the SET and the EXECUTE as separate queries)",
                        "a simple-protocol");
 }
 

@@ -532,6 +532,9 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   }
   Prepared& prepared = it->second;
   refresh();
+  // The catalog may have changed since the Parse (DDL through another session): a statement
+  // prepared under the old one runs as a variant rewritten under the new one (a new key to follow).
+  update_scope();
   if ((prepared.hint_free && prepared.rules_version == rules_version() && prepared.scope_key == scope_key()) ||
       prepared.hints_key == variant_key()) {
     pending_.push_back({.kind = Pending::Kind::bind, .portal_before = set_portal(*portal, prepared.effect)});
@@ -542,7 +545,8 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   // PREPARE has no text here to prepare again: refused, as its EXECUTE would be.
   if (prepared.sql_level) {
     refuse(proxy_refusal("pgsoftdelete: prepared statement \"" + std::string(*name) +
-                             "\" was prepared under other pgsoftdelete hints; PREPARE it again",
+                             "\" was prepared under other pgsoftdelete hints, or another catalog (DDL since); "
+                             "PREPARE it again",
                          "an extended-protocol"),
            Pending::Kind::parse, refused_statement, out);
     return Verdict::replace;

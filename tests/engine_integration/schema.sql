@@ -101,3 +101,28 @@ CREATE TABLE drafts (id int PRIMARY KEY, post_id int REFERENCES posts ON DELETE 
 INSERT INTO drafts SELECT g, 1 + (g * 11) % 30, 'd' || g, NULL, NULL FROM generate_series(1, 30) g;
 UPDATE drafts SET deleted_at = now() - interval '1 day' WHERE post_id IN (SELECT id FROM posts WHERE is_deleted);
 ANALYZE;
+
+-- Keys a soft delete must follow exactly as PostgreSQL does (a review's cases): a self-referencing key to
+-- a nullable UNIQUE column (rows found again whatever NULLs their keys hold); a key on an inheritance
+-- parent, which sees the parent's own rows only; a key referencing one partition, which sees that
+-- partition's rows only.
+CREATE TABLE slugs (id int PRIMARY KEY, post_id int REFERENCES posts ON DELETE CASCADE, slug text UNIQUE,
+                    parent_slug text REFERENCES slugs (slug) ON DELETE CASCADE, is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO slugs VALUES (1, 2, 'a', NULL), (2, 2, NULL, 'a'), (3, 2, NULL, NULL), (4, 3, 'b', 'a'), (5, 3, NULL, 'b');
+CREATE TABLE kin_parent (id int PRIMARY KEY, name text, is_deleted boolean NOT NULL DEFAULT false);
+CREATE TABLE kin_child () INHERITS (kin_parent);
+CREATE TABLE kin_refs (id int PRIMARY KEY, parent_id int REFERENCES kin_parent ON DELETE CASCADE,
+                       is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO kin_parent VALUES (1, 'parent', false), (2, 'other', false);
+INSERT INTO kin_child VALUES (1, 'f', false), (1, 'g', false), (2, 'h', false);
+INSERT INTO kin_refs VALUES (11, 1, false), (12, 2, false);
+CREATE TABLE zones (id int, region text, is_deleted boolean NOT NULL DEFAULT false, PRIMARY KEY (id, region))
+  PARTITION BY LIST (region);
+CREATE TABLE zones_a PARTITION OF zones FOR VALUES IN ('a');
+CREATE TABLE zones_b PARTITION OF zones FOR VALUES IN ('b');
+ALTER TABLE zones_a ADD UNIQUE (id);
+CREATE TABLE zone_refs (id int PRIMARY KEY, zone_id int REFERENCES zones_a (id) ON DELETE CASCADE,
+                        is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO zones VALUES (5, 'a', false), (5, 'b', false), (6, 'a', false);
+INSERT INTO zone_refs VALUES (1, 5, false), (2, 6, false);
+ANALYZE;

@@ -39,6 +39,7 @@ INSERT INTO members (id, email, name) VALUES (105, 'm15@example.org', 'where') O
 WITH up AS (INSERT INTO members (id, email, name) VALUES (106, 'm19@example.org', 'cte') ON CONFLICT (email) DO UPDATE SET name = 'cte' RETURNING id) SELECT count(*) FROM up
 INSERT INTO aliens (id, name, tentacles) VALUES (500, 'alien3', 7) ON CONFLICT (name) DO UPDATE SET tentacles = 99 RETURNING id, tentacles
 INSERT INTO aliens (id, name, tentacles) VALUES (501, 'alien1', 7) ON CONFLICT (name) DO UPDATE SET tentacles = 99 RETURNING id, tentacles
+DELETE FROM posts WHERE id = 2
 DELETE FROM comments WHERE id = 3
 DELETE FROM staff WHERE id = 2
 DELETE FROM staff WHERE id IN (3, 9) RETURNING id, manager_id
@@ -49,3 +50,8 @@ DELETE FROM authors WHERE id = 2
 DELETE FROM authors a WHERE a.id IN (6, 7) RETURNING a.name
 DELETE FROM comments WHERE body LIKE 'c4%'
 DELETE FROM drafts WHERE id < 4
+DELETE FROM kin_child WHERE name = 'f'
+DELETE FROM kin_parent WHERE name = 'h'
+DELETE FROM ONLY kin_parent WHERE id = 2
+DELETE FROM zones WHERE region = 'b'
+DELETE FROM zones WHERE id = 6

@@ -286,10 +286,17 @@ def catalog_answers():
             pieces += [row(*r) for r in rows] + [b"C"]
         return bytes([request]) + b"\xff".join(pieces)
     h = lambda name: name.encode().hex()  # names come hex-encoded in UTF-8
-    relations = [("16384", h("public"), h("humans"), "p"), ("16390", h("public"), h("humans_1"), "r"),
-                 ("16400", h("other"), h("sq"), "r"), ("16410", h("public"), h("planets"), "r")]
+    # relations: oid, schema, name, relkind, primary key (a JSON array, hex; NULL: none)
+    relations = [("16384", h("public"), h("humans"), "p", h('["id","region"]')),
+                 ("16390", h("public"), h("humans_1"), "r", h('["id","region"]')),
+                 ("16400", h("other"), h("sq"), "r", None), ("16410", h("public"), h("planets"), "r", h('["id"]'))]
     inherits = [("16390", "16384")]
-    keys = [("20000", h("humans_planet"), "16384", "16410", "c", "c", h("id"))]
+    # keys: one row per column pair: oid, name, conrelid, confrelid, deltype, updtype, referenced column,
+    # referencing column, set by SET NULL/DEFAULT, derived
+    keys = [("20000", h("humans_planet"), "16384", "16410", "c", "c", h("id"), h("planet_id"), "f", "f"),
+            ("20001", h("humans_planet"), "16390", "16410", "c", "c", h("id"), h("planet_id"), "f", "t"),
+            ("20002", h("sq_human"), "16400", "16384", "n", "a", h("id"), h("human_id"), "t", "f"),
+            ("20002", h("sq_human"), "16400", "16384", "n", "a", h("region"), h("human_region"), "f", "f")]
     path = [(h("pg_catalog"),), (h("public"),)]
     yield "catalog-and-path", answer(3, relations, inherits, keys, path)
     yield "catalog", answer(1, relations, inherits, keys)

@@ -148,6 +148,17 @@ TEST_CASE("restoring a timestamp-kind row restores the children its cascade dele
   CHECK(restored.value(0, 0) == "1");
   CHECK(live("cz_orders") == "1,2");
   CHECK(live("cz_lines") == "1,3");  // line 2 was deleted by its own statement: it stays deleted
+  // The extended protocol with the time as a parameter, NULL (what drivers send): the same.
+  REQUIRE(c.exec("DELETE FROM cz_orders WHERE id = 2").tag() == "DELETE 1");
+  CHECK(live("cz_lines") == "1");
+  const char* values[] = {nullptr, "2"};
+  Result by_parameter(PQexecParams(c.get(), "/* pgsoftdelete: only_deleted=cz_orders */ UPDATE cz_orders SET "
+                                            "deleted_at = $1 WHERE id = $2",
+                                   2, nullptr, values, nullptr, nullptr, 0));
+  REQUIRE_MESSAGE(by_parameter.ok(), by_parameter.error());
+  CHECK(by_parameter.tag() == "UPDATE 1");
+  CHECK(live("cz_orders") == "1,2");
+  CHECK(live("cz_lines") == "1,3");
   // Flag kind: only the row named comes back.
   REQUIRE(c.exec("DELETE FROM cz_posts WHERE id = 10").tag() == "DELETE 1");
   CHECK(live("cz_comments") == "200");
@@ -194,4 +205,24 @@ TEST_CASE("soft DELETEs that cascade leave through the proxy what real DELETEs l
   }
   clean.reset();
   cluster().sql("DROP DATABASE IF EXISTS cz_clean");
+}
+
+TEST_CASE("a statement prepared before a foreign key was added follows it once the catalog knows the key") {
+  auto a = fresh(cascade_proxy());
+  Conn b(cascade_proxy().conninfo());
+  REQUIRE(b.exec("ALTER TABLE cz_lines DROP CONSTRAINT cz_lines_order_id_fkey").ok());
+  REQUIRE(b.exec("SELECT count(*) FROM cz_lines").ok());  // the catalog read again after the DDL
+  Result prepared(PQprepare(a.get(), "del_order", "DELETE FROM cz_orders WHERE id = $1", 1, nullptr));
+  REQUIRE_MESSAGE(prepared.ok(), prepared.error());
+  const char* two[] = {"2"};
+  Result first(PQexecPrepared(a.get(), "del_order", 1, two, nullptr, nullptr, 0));
+  CHECK(first.tag() == "DELETE 1");
+  CHECK(live("cz_lines") == "1,2,3");  // no key yet: nothing to follow
+  REQUIRE(b.exec("ALTER TABLE cz_lines ADD CONSTRAINT cz_lines_order_id_fkey FOREIGN KEY (order_id) "
+                 "REFERENCES cz_orders ON DELETE CASCADE NOT VALID").ok());
+  REQUIRE(b.exec("SELECT count(*) FROM cz_lines").ok());
+  const char* one[] = {"1"};
+  Result second(PQexecPrepared(a.get(), "del_order", 1, one, nullptr, nullptr, 0));
+  CHECK(second.tag() == "DELETE 1");
+  CHECK(live("cz_lines") == "3");
 }

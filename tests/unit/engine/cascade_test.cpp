@@ -32,7 +32,7 @@ std::shared_ptr<const Catalog> cascade_catalog() {
   auto c = std::make_shared<Catalog>();
   c->relations = {
       {1, "public", "authors", 'r', {}}, {2, "public", "posts", 'r', {}},  {3, "public", "comments", 'r', {}},
-      {4, "public", "reactions", 'r', {}}, {5, "public", "pins", 'r', {}}, {6, "public", "staff", 'r', {}},
+      {4, "public", "reactions", 'r', {}}, {5, "public", "pins", 'r', {}}, {6, "public", "staff", 'r', {}, {"id"}},
       {7, "public", "books", 'r', {}},   {8, "public", "notes", 'r', {}},  {9, "public", "a", 'r', {}},
       {10, "public", "b", 'r', {}},      {11, "public", "x", 'r', {}},     {12, "public", "twice", 'r', {}},
       {13, "public", "orders", 'r', {}}, {14, "public", "lines", 'r', {}}, {15, "public", "parts", 'p', {}},
@@ -114,34 +114,36 @@ struct Case {
 
 const std::vector<Case> cases = {
     {"SET NULL of the table's own rows: those the statement deletes are left out", "DELETE FROM staff WHERE id = 2",
-     "WITH __pgsd_rows AS (SELECT staff.tableoid AS __pgsd_tableoid, staff.ctid AS __pgsd_ctid, staff.id FROM staff "
-     "WHERE (id = 2) AND NOT staff.is_deleted FOR UPDATE OF staff), __pgsd_s0 AS (UPDATE ONLY public.staff AS __pgsd_t "
-     "SET manager_id = NULL WHERE NOT __pgsd_t.is_deleted AND ((__pgsd_t.manager_id) IN (SELECT id FROM __pgsd_rows)) "
-     "AND NOT ((__pgsd_t.tableoid, __pgsd_t.ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows))) "
-     "UPDATE staff SET is_deleted = true WHERE NOT staff.is_deleted AND ((staff.tableoid, staff.ctid) IN (SELECT "
-     "__pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows) OR (staff.tableoid, staff.id) IN (SELECT __pgsd_tableoid, id FROM "
-     "__pgsd_rows))"},
+     "WITH __pgsd_rows AS (SELECT staff.tableoid AS __pgsd_tableoid, staff.ctid AS __pgsd_ctid, staff.id "
+     "FROM staff WHERE (id = 2) AND NOT staff.is_deleted FOR UPDATE OF staff), __pgsd_s0 AS (UPDATE ONLY "
+     "public.staff AS __pgsd_t SET manager_id = NULL WHERE NOT __pgsd_t.is_deleted AND "
+     "((__pgsd_t.manager_id) IN (SELECT id FROM __pgsd_rows)) AND NOT ((__pgsd_t.tableoid, __pgsd_t.ctid) "
+     "IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows))) UPDATE staff SET is_deleted = true "
+     "WHERE NOT staff.is_deleted AND (staff.id) IN (SELECT id FROM __pgsd_rows)"},
     {"timestamp kind, the client's WITH and USING kept", "WITH x AS (SELECT 1 AS id) DELETE FROM orders o USING x WHERE o.id = x.id",
-     "WITH x AS (SELECT 1 AS id) , __pgsd_rows AS (SELECT o.tableoid AS __pgsd_tableoid, o.ctid AS __pgsd_ctid, o.id "
-     "FROM orders o , x WHERE (o.id = x.id) AND o.deleted_at IS NULL FOR UPDATE OF o), __pgsd_1 AS (UPDATE ONLY "
-     "public.lines AS __pgsd_t SET deleted_at = now() WHERE __pgsd_t.deleted_at IS NULL AND ((__pgsd_t.order_id) IN "
-     "(SELECT id FROM __pgsd_rows))) UPDATE orders o SET deleted_at = now() WHERE o.deleted_at IS NULL AND "
-     "((o.tableoid, o.ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows) OR (o.tableoid, o.id) IN "
-     "(SELECT __pgsd_tableoid, id FROM __pgsd_rows))"},
+     "WITH x AS (SELECT 1 AS id) , __pgsd_rows AS (SELECT o.tableoid AS __pgsd_tableoid, o.ctid AS "
+     "__pgsd_ctid, o.id FROM orders o , x WHERE (o.id = x.id) AND o.deleted_at IS NULL FOR UPDATE OF o), "
+     "__pgsd_1 AS (UPDATE ONLY public.lines AS __pgsd_t SET deleted_at = now() WHERE __pgsd_t.deleted_at "
+     "IS NULL AND ((__pgsd_t.order_id) IN (SELECT id FROM __pgsd_rows)) RETURNING __pgsd_t.tableoid AS "
+     "__pgsd_tableoid) UPDATE orders o SET deleted_at = now() WHERE o.deleted_at IS NULL AND (o.ctid = "
+     "ANY (ARRAY(SELECT __pgsd_ctid FROM __pgsd_rows)) AND (o.tableoid, o.ctid) IN (SELECT "
+     "__pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows))"},
     {"a partition: the key declared on its parent, two columns", "DELETE FROM parts_1 WHERE id = 1",
-     "WITH __pgsd_rows AS (SELECT parts_1.tableoid AS __pgsd_tableoid, parts_1.ctid AS __pgsd_ctid, parts_1.id, "
-     "parts_1.kind FROM parts_1 WHERE (id = 1) AND NOT parts_1.is_deleted FOR UPDATE OF parts_1), __pgsd_1 AS (UPDATE "
-     "ONLY public.fits AS __pgsd_t SET is_deleted = true WHERE NOT __pgsd_t.is_deleted AND ((__pgsd_t.part_id, "
-     "__pgsd_t.part_kind) IN (SELECT id, kind FROM __pgsd_rows))) UPDATE parts_1 SET is_deleted = true WHERE NOT "
-     "parts_1.is_deleted AND ((parts_1.tableoid, parts_1.ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM "
-     "__pgsd_rows) OR (parts_1.tableoid, parts_1.id, parts_1.kind) IN (SELECT __pgsd_tableoid, id, kind FROM "
-     "__pgsd_rows))"},
+     "WITH __pgsd_rows AS (SELECT parts_1.tableoid AS __pgsd_tableoid, parts_1.ctid AS __pgsd_ctid, "
+     "parts_1.id, parts_1.kind FROM parts_1 WHERE (id = 1) AND NOT parts_1.is_deleted FOR UPDATE OF "
+     "parts_1), __pgsd_1 AS (UPDATE ONLY public.fits AS __pgsd_t SET is_deleted = true WHERE NOT "
+     "__pgsd_t.is_deleted AND ((__pgsd_t.part_id, __pgsd_t.part_kind) IN (SELECT id, kind FROM "
+     "__pgsd_rows)) RETURNING __pgsd_t.tableoid AS __pgsd_tableoid) UPDATE parts_1 SET is_deleted = true "
+     "WHERE NOT parts_1.is_deleted AND (parts_1.ctid = ANY (ARRAY(SELECT __pgsd_ctid FROM __pgsd_rows)) "
+     "AND (parts_1.tableoid, parts_1.ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows))"},
     {"a cycle of CASCADE keys", "DELETE FROM a WHERE id = 1", "0A000"},
     {"two SET NULL keys into one table", "DELETE FROM x WHERE id = 1", "0A000"},
     {"inside WITH", "WITH d AS (DELETE FROM posts WHERE id = 1 RETURNING id) SELECT * FROM d", "0A000"},
     {"inside COPY", "COPY (DELETE FROM posts WHERE id = 1 RETURNING id) TO STDOUT", "0A000"},
     {"WHERE CURRENT OF", "DELETE FROM posts WHERE CURRENT OF c", "0A000"},
     {"USING and RETURNING", "DELETE FROM posts p USING authors a WHERE a.id = p.author_id RETURNING a.name", "0A000"},
+    {"beside a data-modifying WITH query (a row updated twice in one statement is updated once)",
+     "WITH u AS (UPDATE comments SET body = 'x' WHERE post_id = 1 RETURNING id) DELETE FROM posts WHERE id = 1", "0A000"},
     {"a plain table's CASCADE", "DELETE FROM books WHERE id = 1", "0A000"},
     {"no keys: the plain soft delete", "DELETE FROM lines WHERE id = 1",
      "UPDATE lines SET deleted_at = now() WHERE (id = 1) AND lines.deleted_at IS NULL"},
@@ -232,13 +234,15 @@ TEST_CASE("cascade: hints — only_deleted and hard_delete follow nothing; EXPLA
 const std::vector<Case> restore_cases = {
     {"timestamp kind: the children the cascade marked with the same time",
      "/* pgsoftdelete: only_deleted=orders */ UPDATE orders o SET deleted_at = NULL, note = 'back' WHERE o.id = 1 RETURNING o.id",
-     "/* pgsoftdelete: only_deleted=orders */ WITH __pgsd_rows AS (SELECT o.tableoid AS __pgsd_tableoid, o.ctid AS "
-     "__pgsd_ctid, o.deleted_at AS __pgsd_at, o.id FROM orders o  WHERE (o.id = 1) AND o.deleted_at IS NOT NULL FOR "
-     "UPDATE OF o), __pgsd_1 AS (UPDATE ONLY public.lines AS __pgsd_t SET deleted_at = NULL FROM __pgsd_rows AS __pgsd_s "
-     "WHERE (__pgsd_t.order_id) = (__pgsd_s.id) AND __pgsd_t.deleted_at = __pgsd_s.__pgsd_at RETURNING "
-     "__pgsd_s.__pgsd_at) UPDATE orders o SET deleted_at = NULL, note = 'back' WHERE o.deleted_at IS NOT NULL AND "
-     "((o.tableoid, o.ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows) OR (o.tableoid, o.id) IN (SELECT "
-     "__pgsd_tableoid, id FROM __pgsd_rows)) RETURNING o.id"},
+     "/* pgsoftdelete: only_deleted=orders */ WITH __pgsd_rows AS (SELECT o.tableoid AS __pgsd_tableoid, "
+     "o.ctid AS __pgsd_ctid, o.id, o.deleted_at AS __pgsd_at, (CASE WHEN false THEN o.deleted_at ELSE (NULL) END) IS NULL AS __pgsd_restore FROM "
+     "orders o  WHERE (o.id = 1) AND o.deleted_at IS NOT NULL FOR UPDATE OF o), __pgsd_1 AS (UPDATE ONLY "
+     "public.lines AS __pgsd_t SET deleted_at = NULL FROM __pgsd_rows AS __pgsd_s WHERE "
+     "(__pgsd_t.order_id) = (__pgsd_s.id) AND __pgsd_t.deleted_at = __pgsd_s.__pgsd_at AND "
+     "__pgsd_s.__pgsd_restore RETURNING __pgsd_s.__pgsd_at, __pgsd_t.tableoid AS __pgsd_tableoid) UPDATE "
+     "orders o SET deleted_at = NULL, note = 'back' WHERE o.deleted_at IS NOT NULL AND (o.ctid = ANY "
+     "(ARRAY(SELECT __pgsd_ctid FROM __pgsd_rows)) AND (o.tableoid, o.ctid) IN (SELECT __pgsd_tableoid, "
+     "__pgsd_ctid FROM __pgsd_rows)) RETURNING o.id"},
     {"no children to restore", "/* pgsoftdelete: only_deleted=lines */ UPDATE lines SET deleted_at = NULL WHERE id = 1",
      "/* pgsoftdelete: only_deleted=lines */ UPDATE lines SET deleted_at = NULL WHERE (id = 1) AND lines.deleted_at IS NOT NULL"},
     {"flag kind restores only the row",
@@ -251,12 +255,30 @@ const std::vector<Case> restore_cases = {
      "UPDATE orders SET deleted_at = NULL WHERE (id = 1) AND orders.deleted_at IS NULL"},
     {"with FROM", "/* pgsoftdelete: only_deleted=orders */ UPDATE orders o SET deleted_at = NULL FROM x WHERE x.id = o.id",
      "0A000"},
+    {"the mark set to DEFAULT", "/* pgsoftdelete: only_deleted=orders */ UPDATE orders SET deleted_at = DEFAULT", "0A000"},
+    {"a literal time: deleted again, not restored",
+     "/* pgsoftdelete: only_deleted=orders */ UPDATE orders SET deleted_at = '2026-01-01' WHERE id = 1",
+     "/* pgsoftdelete: only_deleted=orders */ UPDATE orders SET deleted_at = '2026-01-01' WHERE (id = 1) AND "
+     "orders.deleted_at IS NOT NULL"},
     {"inside WITH", "WITH r AS (/* pgsoftdelete: only_deleted=orders */ UPDATE orders SET deleted_at = NULL RETURNING id) SELECT 1",
      "0A000"},
     {"a SET list reading a soft-delete table",
      "/* pgsoftdelete: only_deleted=orders */ UPDATE orders SET deleted_at = NULL, note = (SELECT max(title) FROM posts)",
      "0A000"},
 };
+
+TEST_CASE("cascade: a restore by parameter or expression decides in the statement whether the value is NULL") {
+  for (const char* value : {"$1", "NULL::timestamptz", "CASE WHEN $1 THEN NULL ELSE now() END"}) {
+    CAPTURE(std::string(value));
+    auto r = rewrite(cascade_rules, std::string("/* pgsoftdelete: skip=orders */ UPDATE orders SET deleted_at = ") +
+                                        value + ", note = 'n' WHERE id = 1");
+    REQUIRE_MESSAGE(r.has_value(), r.error().message);
+    CHECK(r->sql.find(std::string("(CASE WHEN false THEN orders.deleted_at ELSE (") + value +
+                      ") END) IS NULL AS __pgsd_restore") != std::string::npos);
+    CHECK(r->sql.find("AND __pgsd_s.__pgsd_restore") != std::string::npos);
+    CHECK(r->sql.find(std::string("UPDATE orders SET deleted_at = ") + value + ", note = 'n' WHERE") != std::string::npos);
+  }
+}
 
 TEST_CASE("cascade: a restore of timestamp-kind rows restores what their cascade deleted") {
   for (const auto& c : restore_cases) {
