@@ -48,6 +48,9 @@ std::string only_seen(const CascadePlan::Source& source, std::string_view qualif
          "}'::pg_catalog.oid[])";
 }
 
+/// `__pgsd_t."c"`.
+std::string alias_column(const std::string& column_sql) { return std::string(alias) + "." + column_sql; }
+
 /// The CTEs holding a node's deleted rows.
 std::vector<std::string> deleted_sets(const CascadePlan& plan, std::size_t node) {
   if (node != 0) return {"__pgsd_" + std::to_string(node)};
@@ -60,14 +63,49 @@ std::vector<std::string> deleted_sets(const CascadePlan& plan, std::size_t node)
 /// source's key. An IN over the referencing columns: an index on them (README) serves it.
 std::string references(const CascadePlan& plan, const CascadePlan::Source& source) {
   std::string out;
-  const std::string seen = only_seen(source);
+  std::string filter = only_seen(source);
+  // A step that also sets columns returns rows it did not delete: those are no deleted rows.
+  if (source.node != 0 && !plan.nodes[source.node].sets.empty())
+    filter += std::string(filter.empty() ? "" : " AND ") + "__pgsd_deleted";
   for (const auto& set : deleted_sets(plan, source.node)) {
     if (!out.empty()) out += " OR ";
     out += "(" + column_list(source.key->referencing_columns, alias) + ") IN (SELECT " +
-           column_list(source.key->referenced_columns, "") + " FROM " + set + (seen.empty() ? "" : " WHERE " + seen) +
-           ")";
+           column_list(source.key->referenced_columns, "") + " FROM " + set +
+           (filter.empty() ? "" : " WHERE " + filter) + ")";
   }
   return out;
+}
+
+/// The columns set by SET NULL / SET DEFAULT keys, each with the condition under which it is set: the
+/// row references a deleted row through one of the keys that set it.
+std::vector<std::pair<std::string, std::string>> set_columns(const CascadePlan& plan,
+                                                             const std::vector<CascadePlan::Source>& sources) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& source : sources) {
+    const auto& key = *source.key;
+    const std::string cond = references(plan, source);
+    for (const auto& c : key.set_columns.empty() ? key.referencing_columns : key.set_columns) {
+      auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == c; });
+      if (it == out.end()) out.emplace_back(c, "(" + cond + ")");
+      else it->second += " OR (" + cond + ")";
+    }
+  }
+  return out;
+}
+
+/// The SET list and condition of a step that sets columns for `sources` (no row deleted by it): plain
+/// `c = NULL` for one key, else `c = CASE WHEN <its keys> THEN NULL ELSE c END` per column.
+std::pair<std::string, std::string> set_step(const CascadePlan& plan, const std::vector<CascadePlan::Source>& sources) {
+  std::string assignments, where;
+  for (const auto& source : sources)
+    where += (where.empty() ? "" : " OR ") + (sources.size() > 1 ? "(" + references(plan, source) + ")" : references(plan, source));
+  for (const auto& [column, cond] : set_columns(plan, sources)) {
+    const std::string c = quote_identifier(column);
+    const std::string value = sources[0].key->on_delete == 'd' ? "DEFAULT" : "NULL";
+    assignments += (assignments.empty() ? "" : ", ") + c + " = " +
+                   (sources.size() == 1 ? value : "CASE WHEN " + cond + " THEN NULL ELSE " + alias_column(c) + " END");
+  }
+  return {assignments, where};
 }
 
 /// The rows of `qualifier` whose (tableoid, ctid) `set` holds: a TID scan (ctid = ANY) where ctids say
@@ -137,9 +175,28 @@ std::string cascade_steps(const CascadePlan& plan) {
       if (n == 0) continue;  // the final UPDATE
       std::string cond;
       for (const auto& s : node.sources) cond += (cond.empty() ? "" : " OR ") + references(plan, s);
-      out += ", " + name + " AS (UPDATE " + table_sql(*node.table) + " AS " + a + " SET " +
-             node.rule->delete_assignments() + " WHERE " + node.rule->live_predicate(alias) + " AND (" + cond + ")" +
-             returning + ")";
+      if (node.sets.empty()) {
+        out += ", " + name + " AS (UPDATE " + table_sql(*node.table) + " AS " + a + " SET " +
+               node.rule->delete_assignments() + " WHERE " + node.rule->live_predicate(alias) + " AND (" + cond + ")" +
+               returning + ")";
+        continue;
+      }
+      // Deleted where a CASCADE key says, else columns set where a SET NULL key says: one UPDATE, each
+      // assignment a CASE (the row's new mark then tells later steps which rows it deleted).
+      std::string assignments;
+      for (const auto& [column, expression] : node.rule->delete_assignment_list())
+        assignments += (assignments.empty() ? "" : ", ") + column + " = CASE WHEN " + cond + " THEN " + expression +
+                       " ELSE " + alias_column(column) + " END";
+      std::string set_cond;
+      for (const auto& [column, when] : set_columns(plan, node.sets)) {
+        const std::string c = quote_identifier(column);
+        assignments += ", " + c + " = CASE WHEN " + cond + " THEN " + alias_column(c) + " WHEN " + when +
+                       " THEN NULL ELSE " + alias_column(c) + " END";
+      }
+      for (const auto& s : node.sets) set_cond += " OR " + references(plan, s);
+      out += ", " + name + " AS (UPDATE " + table_sql(*node.table) + " AS " + a + " SET " + assignments + " WHERE " +
+             node.rule->live_predicate(alias) + " AND (" + cond + set_cond + ")" + returning + ", " +
+             node.rule->deleted_predicate(alias) + " AS __pgsd_deleted)";
       continue;
     }
     // Self-referencing keys: the closure first, then one UPDATE of the table the keys are declared on.
@@ -162,15 +219,11 @@ std::string cascade_steps(const CascadePlan& plan) {
            rows_in(alias, name + "_w") + (n == 0 ? " AND " + not_target_rows(alias) : "") + returning + ")";
   }
   for (std::size_t j = 0; j < plan.sets.size(); ++j) {
-    const auto& set = plan.sets[j];
-    const auto& key = *set.source.key;
-    const auto& columns = key.set_columns.empty() ? key.referencing_columns : key.set_columns;
-    std::string assignments;
-    for (const auto& c : columns)
-      assignments += (assignments.empty() ? "" : ", ") + quote_identifier(c) + (key.on_delete == 'n' ? " = NULL" : " = DEFAULT");
-    out += ", __pgsd_s" + std::to_string(j) + " AS (UPDATE " + table_sql(*set.table) + " AS " + a + " SET " +
-           assignments + " WHERE " + set.rule->live_predicate(alias) + " AND (" + references(plan, set.source) + ")" +
-           (set.overlaps_target ? " AND " + not_target_rows(alias) : "") + ")";
+    const auto& group = plan.sets[j];
+    const auto [assignments, where] = set_step(plan, group.sources);
+    out += ", __pgsd_s" + std::to_string(j) + " AS (UPDATE " + table_sql(*group.table) + " AS " + a + " SET " +
+           assignments + " WHERE " + group.rule->live_predicate(alias) + " AND (" + where + ")" +
+           (group.overlaps_target ? " AND " + not_target_rows(alias) : "") + ")";
   }
   return out;
 }

@@ -260,7 +260,7 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
   auto it = by_oid_.find(oid);
   if (it == by_oid_.end()) return plan;
   std::vector<std::size_t> node_rel{it->second};  // per node: its relation's index
-  plan.nodes.push_back({&rels[it->second], rule_[it->second], {}, {}, nullptr, {}});
+  plan.nodes.push_back({&rels[it->second], rule_[it->second], {}, {}, nullptr, {}, {}});
   std::vector<std::vector<std::size_t>> rows{rows_of(it->second)};  // per node
   auto overlaps = [&](std::size_t node, std::size_t rel) {
     return std::find(rows[node].begin(), rows[node].end(), rel) != rows[node].end();
@@ -275,6 +275,7 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
   if (const auto& root = rels[it->second]; root.kind == 'p' || leaves_of(it->second, true).size() == 1)
     plan.identity = root.primary_key;
   std::vector<std::pair<std::size_t, std::size_t>> edges;  // node -> node, for the order
+  std::vector<std::pair<std::size_t, CascadePlan::Source>> sets;  // (relation, key) SET NULL / SET DEFAULT
   for (std::size_t n = 0; n < plan.nodes.size(); ++n) {
     for (auto i : std::vector<std::size_t>(rows[n])) {
       const auto range = keys_by_referenced_.equal_range(rels[i].oid);
@@ -302,7 +303,7 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
           if (!std::includes(visible.begin(), visible.end(), deleted.begin(), deleted.end())) seen = visible;
         }
         if (key.on_delete != 'c') {
-          plan.sets.push_back({&rels[r], rule_[r], {n, &key, std::move(seen)}});
+          sets.emplace_back(r, CascadePlan::Source{n, &key, std::move(seen)});
           continue;
         }
         if (overlaps(n, r)) {
@@ -322,7 +323,7 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
               fail("the rows of " + rels[r].schema + "." + rels[r].name + " are reached through foreign key " +
                    key.name + " and as rows of " + plan.nodes[m].table->schema + "." + plan.nodes[m].table->name);
           node_rel.push_back(r);
-          plan.nodes.push_back({&rels[r], rule_[r], {}, {}, nullptr, {}});
+          plan.nodes.push_back({&rels[r], rule_[r], {}, {}, nullptr, {}, {}});
           rows.push_back(rows_of(r));
         }
         plan.nodes[target].sources.push_back({n, &key, std::move(seen)});
@@ -330,21 +331,44 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
       }
     }
   }
-  // Sets: one per table, on a table no step deletes from (or the target itself through its own key,
-  // whose deleted rows are then left out).
-  for (std::size_t s = 0; s < plan.sets.size(); ++s) {
-    const auto& set = plan.sets[s];
-    for (std::size_t t = 0; t < s; ++t)
-      if (plan.sets[t].table == set.table)
-        fail("foreign keys " + plan.sets[t].source.key->name + " and " + set.source.key->name + " would both set columns of " +
-             set.table->schema + "." + set.table->name);
-    const auto rel = static_cast<std::size_t>(set.table - rels.data());
-    plan.sets[s].overlaps_target = overlaps(0, rel);
-    for (std::size_t m = 0; m < plan.nodes.size(); ++m)
-      if (overlaps(m, rel) && (m != 0 || !plan.nodes[0].self_keys.empty() || set.source.node != 0))
-        fail("foreign key " + set.source.key->name + " would set columns of rows of " + set.table->schema + "." +
-             set.table->name + " that the same statement soft-deletes");
+  // Sets: into a table a step soft-deletes from, in that step (its rows set only where not deleted);
+  // else one step per table. A row must not be updated by two steps; SET DEFAULT cannot be a CASE
+  // branch, so it must be its table's only action; the target's own table (a self-referencing key)
+  // gets its own step, leaving out the rows the statement deletes.
+  for (auto& [rel, source] : sets) {
+    const std::string where = rels[rel].schema + "." + rels[rel].name;
+    auto node = std::find(node_rel.begin(), node_rel.end(), rel);
+    const auto m = static_cast<std::size_t>(node - node_rel.begin());
+    if (node != node_rel.end() && m != 0) {
+      if (!plan.nodes[m].self_keys.empty() || source.node == m)
+        fail("foreign key " + source.key->name + " would set columns of rows of " + where +
+             ", which references its own rows");
+      plan.nodes[m].sets.push_back(source);
+      edges.emplace_back(source.node, m);
+      continue;
+    }
+    for (std::size_t k = 0; k < plan.nodes.size(); ++k)
+      if (overlaps(k, rel) && (k != 0 || node == node_rel.end() || !plan.nodes[0].self_keys.empty()))
+        fail("foreign key " + source.key->name + " would set columns of rows of " + where +
+             " that the same statement soft-deletes");
+    auto group = std::find_if(plan.sets.begin(), plan.sets.end(), [&](const auto& g) { return g.table == &rels[rel]; });
+    if (group == plan.sets.end()) {
+      plan.sets.push_back({&rels[rel], rule_[rel], {}, overlaps(0, rel)});
+      group = plan.sets.end() - 1;
+    }
+    group->sources.push_back(std::move(source));
   }
+  for (const auto& node : plan.nodes)
+    for (const auto& set : node.sets)
+      if (set.key->on_delete == 'd')
+        fail("foreign key " + set.key->name + " (ON DELETE SET DEFAULT) into " + node.table->schema + "." +
+             node.table->name + ", which the same statement soft-deletes from");
+  for (const auto& group : plan.sets)
+    if (group.sources.size() > 1)
+      for (const auto& source : group.sources)
+        if (source.key->on_delete == 'd')
+          fail("foreign key " + source.key->name + " (ON DELETE SET DEFAULT) into " + group.table->schema + "." +
+               group.table->name + ", which other keys set too");
   // Order: every node after the nodes it reads (Kahn); a cycle cannot be followed in one statement.
   std::vector<std::size_t> indegree(plan.nodes.size(), 0), order;
   for (const auto& [from, to] : edges) ++indegree[to];
@@ -361,9 +385,12 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
   for (std::size_t k = 0; k < order.size(); ++k) position[order[k]] = k;
   std::vector<CascadePlan::Node> sorted;
   for (auto n : order) sorted.push_back(std::move(plan.nodes[n]));
-  for (auto& node : sorted)
+  for (auto& node : sorted) {
     for (auto& src : node.sources) src.node = position[src.node];
-  for (auto& set : plan.sets) set.source.node = position[set.source.node];
+    for (auto& src : node.sets) src.node = position[src.node];
+  }
+  for (auto& group : plan.sets)
+    for (auto& src : group.sources) src.node = position[src.node];
   plan.nodes = std::move(sorted);
   return plan;
 }

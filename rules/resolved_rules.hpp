@@ -61,19 +61,23 @@ struct CascadePlan {
     const CatalogRelation* closure_table = nullptr;  ///< the relation the self keys are declared on
     /// Columns of its deleted rows that later steps look for (the keys' referenced columns).
     std::vector<std::string> columns;
+    /// SET NULL / SET DEFAULT keys from it to earlier nodes: its live rows that reference a deleted row
+    /// and are not soft-deleted themselves get those columns set, in its one UPDATE.
+    std::vector<Source> sets;
   };
-  /// A rule table whose live rows referencing deleted rows have columns set (SET NULL / SET DEFAULT).
+  /// A rule table that no step soft-deletes from, whose live rows referencing deleted rows have columns
+  /// set (SET NULL / SET DEFAULT): one UPDATE for all its keys.
   struct Set {
     const CatalogRelation* table = nullptr;
     const TableRule* rule = nullptr;
-    Source source;
+    std::vector<Source> sources;
     bool overlaps_target = false;  ///< its rows are the target's: those the statement deletes are left out
   };
   std::vector<Node> nodes;  ///< sources come before the nodes that use them
   /// The target's primary key, when it identifies each row the statement may delete (the target is
   /// partitioned or has no inheritance children): the final UPDATE finds its rows by it.
   std::vector<std::string> identity;
-  std::vector<Set> sets;
+  std::vector<Set> sets;  ///< after the nodes, one per table
   /// A key from a table that is no rule table whose action would delete or change its rows.
   ForeignKeyHazard refused;
   /// Non-empty: the plan cannot be followed in one statement (why, for the client).

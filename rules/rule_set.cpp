@@ -38,9 +38,17 @@ std::string TableRule::deleted_predicate(std::string_view qualifier) const {
   return kind == DeletedKind::flag ? col : col + " IS NOT NULL";
 }
 
+std::vector<std::pair<std::string, std::string>> TableRule::delete_assignment_list() const {
+  std::vector<std::pair<std::string, std::string>> out{
+      {sql_name(column_sql, column), kind == DeletedKind::flag ? "true" : "now()"}};
+  for (const auto& a : on_delete_set) out.emplace_back(sql_name(a.column_sql, a.column), a.expression);
+  return out;
+}
+
 std::string TableRule::delete_assignments() const {
-  std::string out = sql_name(column_sql, column) + (kind == DeletedKind::flag ? " = true" : " = now()");
-  for (const auto& a : on_delete_set) out += ", " + sql_name(a.column_sql, a.column) + " = " + a.expression;
+  std::string out;
+  for (const auto& [column_sql, expression] : delete_assignment_list())
+    out += (out.empty() ? "" : ", ") + column_sql + " = " + expression;
   return out;
 }
 

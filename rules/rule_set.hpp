@@ -57,6 +57,8 @@ struct TableRule {
   std::string deleted_predicate(std::string_view qualifier) const;
   /// The SET list of a soft delete: `col = true[, extra = expr…]`.
   std::string delete_assignments() const;
+  /// The same as (column as SQL, expression) pairs.
+  std::vector<std::pair<std::string, std::string>> delete_assignment_list() const;
 };
 
 /// Users allowed to use a kind of hint; `*` allows everyone.

@@ -212,7 +212,7 @@ struct Checker {
     for (const char* table : {"humans", "aliens", "ships", "badges", "planets", "visits", "fleet", "crew", "other.ships",
                               "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll", "members", "authors", "posts",
                               "comments", "reactions", "pins", "staff", "drafts", "slugs", "kin_parent",
-                              "kin_child", "kin_refs", "zones", "zone_refs"}) {
+                              "kin_child", "kin_refs", "zones", "zone_refs", "tasks", "reviews"}) {
       std::string sql = std::string("SELECT * FROM ") + table;
       auto sent = through_engine(sql);
       same("visible state of " + std::string(table) + " after [" + after + "]", sql, sent, run(live, sent), run(clean, sql));

@@ -34,6 +34,7 @@ psql -d clean -c "DELETE FROM humans WHERE is_deleted; DELETE FROM aliens WHERE 
                   DELETE FROM pins WHERE is_deleted; DELETE FROM reactions WHERE is_deleted; DELETE FROM drafts WHERE deleted_at IS NOT NULL;
                   DELETE FROM comments WHERE is_deleted; DELETE FROM posts WHERE is_deleted; DELETE FROM authors WHERE is_deleted;
                   DELETE FROM staff WHERE is_deleted; DELETE FROM slugs WHERE is_deleted;
+                  DELETE FROM tasks WHERE is_deleted; DELETE FROM reviews WHERE is_deleted;
                   DELETE FROM kin_refs WHERE is_deleted; DELETE FROM kin_parent WHERE is_deleted;
                   DELETE FROM zone_refs WHERE is_deleted; DELETE FROM zones WHERE is_deleted; DROP INDEX members_live_email, aliens_live_name;
                   CREATE UNIQUE INDEX members_email ON members (email); CREATE UNIQUE INDEX aliens_name ON aliens (name); ANALYZE"

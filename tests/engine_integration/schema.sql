@@ -109,6 +109,18 @@ ANALYZE;
 CREATE TABLE slugs (id int PRIMARY KEY, post_id int REFERENCES posts ON DELETE CASCADE, slug text UNIQUE,
                     parent_slug text REFERENCES slugs (slug) ON DELETE CASCADE, is_deleted boolean NOT NULL DEFAULT false);
 INSERT INTO slugs VALUES (1, 2, 'a', NULL), (2, 2, NULL, 'a'), (3, 2, NULL, NULL), (4, 3, 'b', 'a'), (5, 3, NULL, 'b');
+-- Two SET NULL keys from one table (one UPDATE sets either column), and a table both cascaded into (its
+-- post's rows) and set (its reviewer) by one DELETE of an author.
+CREATE TABLE tasks (id int PRIMARY KEY, created_by int REFERENCES authors ON DELETE SET NULL,
+                    assigned_to int REFERENCES authors ON DELETE SET NULL, is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO tasks SELECT g, 1 + g % 9, 1 + (g * 7) % 9, false FROM generate_series(1, 30) g;
+UPDATE tasks SET created_by = NULL WHERE created_by IN (SELECT id FROM authors WHERE is_deleted);
+UPDATE tasks SET assigned_to = NULL WHERE assigned_to IN (SELECT id FROM authors WHERE is_deleted);
+CREATE TABLE reviews (id int PRIMARY KEY, post_id int REFERENCES posts ON DELETE CASCADE,
+                      reviewer_id int REFERENCES authors ON DELETE SET NULL, is_deleted boolean NOT NULL DEFAULT false);
+INSERT INTO reviews SELECT g, 1 + g % 30, 1 + (g * 3) % 10, false FROM generate_series(1, 40) g;
+UPDATE reviews SET is_deleted = true WHERE post_id IN (SELECT id FROM posts WHERE is_deleted);
+UPDATE reviews SET reviewer_id = NULL WHERE NOT is_deleted AND reviewer_id IN (SELECT id FROM authors WHERE is_deleted);
 CREATE TABLE kin_parent (id int PRIMARY KEY, name text, is_deleted boolean NOT NULL DEFAULT false);
 CREATE TABLE kin_child () INHERITS (kin_parent);
 CREATE TABLE kin_refs (id int PRIMARY KEY, parent_id int REFERENCES kin_parent ON DELETE CASCADE,
