@@ -1,6 +1,8 @@
 // Listening, I/O threads, reload and shutdown; see server.hpp.
 #include "ops/server.hpp"
 
+#include "net/connect.hpp"
+
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
@@ -110,11 +112,25 @@ awaitable<void> Server::serve_metrics(tcp::acceptor& acceptor) {
   for (;;) {
     error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(no_throw(ec));
-    if (ec == asio::error::operation_aborted || stopping_) co_return;
+    // Served while draining too: /ready then answers 503, and /metrics shows the drain.
+    if (ec == asio::error::operation_aborted) co_return;
     if (ec) continue;
     // Each request on its own: one slow or silent client cannot hold the endpoint.
     asio::co_spawn(acceptor.get_executor(), answer_metrics(std::move(socket)), asio::detached);
   }
+}
+
+awaitable<std::string> Server::unready_reason() {
+  if (stopping_) co_return "shutting down";
+  if (!runtime_->current()) co_return "no configuration loaded";
+  // The upstream must accept a TCP connection now (bounded: a probe has its own short timeout).
+  tcp::socket probe(co_await asio::this_coro::executor);
+  const auto limit = std::min(config_->connect_timeout, std::chrono::milliseconds(3000));
+  const error_code ec = co_await connect_within(probe, config_->upstream.host, config_->upstream.port, limit);
+  error_code ignored;
+  probe.close(ignored);
+  if (ec) co_return "upstream " + config_->upstream.to_string() + " unreachable: " + ec.message();
+  co_return std::string();
 }
 
 awaitable<void> Server::answer_metrics(tcp::socket socket) {
@@ -133,7 +149,14 @@ awaitable<void> Server::answer_metrics(tcp::socket socket) {
   response.version(request.version());
   response.keep_alive(false);
   response.set(http::field::content_type, "text/plain");
-  if (!metrics_authorization_.empty() &&
+  const bool ready_probe = request.method() == http::verb::get && request.target() == "/ready";
+  // /ready answers without credentials: load balancers and Kubernetes probes send none, and it
+  // tells nothing but up or down.
+  if (ready_probe) {
+    std::string why = co_await unready_reason();
+    response.result(why.empty() ? http::status::ok : http::status::service_unavailable);
+    response.body() = why.empty() ? "ready\n" : "not ready: " + why + "\n";
+  } else if (!metrics_authorization_.empty() &&
       !same_secret(std::string_view(request[http::field::authorization].data(), request[http::field::authorization].size()), metrics_authorization_)) {
     response.result(http::status::unauthorized);
     response.set(http::field::www_authenticate, "Basic realm=\"pgsoftdelete\"");
@@ -144,7 +167,7 @@ awaitable<void> Server::answer_metrics(tcp::socket socket) {
     response.body() = prometheus_text(admin_);
   } else {
     response.result(http::status::not_found);
-    response.body() = "pgsoftdelete serves /metrics only\n";
+    response.body() = "pgsoftdelete serves /metrics and /ready only\n";
   }
   response.prepare_payload();
   stream.expires_after(read_timeout);
@@ -217,7 +240,6 @@ awaitable<void> Server::shutdown() {
   notify("STOPPING=1");
   error_code ignored;
   acceptor_->close(ignored);
-  if (metrics_acceptor_) metrics_acceptor_->close(ignored);
   spdlog::info("shutting down: {} sessions; open transactions get up to {} ms to finish", registry_.size(),
                config_->shutdown_timeout.count());
   registry_.shutdown_all(false);
@@ -236,6 +258,7 @@ awaitable<void> Server::shutdown() {
     co_await tick.async_wait(no_throw(ignored));
   }
   spdlog::info("shut down");
+  if (metrics_acceptor_) metrics_acceptor_->close(ignored);
   for (auto& ioc : contexts_) ioc->stop();
 }
 

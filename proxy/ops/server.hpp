@@ -39,6 +39,9 @@ class Server {
   awaitable<void> accept_loop();
   /// The Prometheus endpoint: one small HTTP/1.1 answer per connection, each served on its own.
   awaitable<void> serve_metrics(tcp::acceptor& acceptor);
+  /// Why the instance should not get new clients now ("": ready): shutting down, or the upstream
+  /// refuses connections. GET /ready answers 503 with it, 200 when empty.
+  awaitable<std::string> unready_reason();
   awaitable<void> answer_metrics(tcp::socket socket);
   rules::EngineStats engine_stats() const;
   awaitable<void> shutdown();

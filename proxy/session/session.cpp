@@ -11,6 +11,7 @@
 #include "codec/auth.hpp"
 #include "codec/protocol.hpp"
 #include "codec/wire.hpp"
+#include "net/connect.hpp"
 #include "net/run_both.hpp"
 #include "session/session_handlers.hpp"
 #include "session/session_rewriter.hpp"
@@ -493,32 +494,7 @@ awaitable<void> Session::forward_cancel(const std::string& packet) {
 }
 
 awaitable<error_code> Session::connect_upstream(tcp::socket& socket) {
-  auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
-  asio::steady_timer timer(ex);
-  bool expired = false;
-  timer.expires_after(config_->connect_timeout);
-  timer.async_wait([&](error_code ec) {
-    if (ec) return;
-    expired = true;
-    resolver.cancel();
-    error_code ignored;
-    socket.close(ignored);
-  });
-  error_code ec;
-  auto endpoints = co_await resolver.async_resolve(config_->upstream.host, std::to_string(config_->upstream.port),
-                                                   no_throw(ec));
-  if (!ec) co_await asio::async_connect(socket, endpoints, no_throw(ec));
-  // As on the client side: small messages the server must see now (Execute + Flush of a cursor's
-  // next rows, a pipeline's last message) are not held back by Nagle's algorithm.
-  if (!ec) socket.set_option(tcp::no_delay(true), ec);
-  timer.cancel();
-  // Let the cancelled wait finish before `timer` and `resolver` go out of scope.
-  error_code ignored;
-  timer.expires_at(asio::steady_timer::time_point::min());
-  co_await timer.async_wait(no_throw(ignored));
-  if (expired) ec = asio::error::timed_out;
-  co_return ec;
+  co_return co_await connect_within(socket, config_->upstream.host, config_->upstream.port, config_->connect_timeout);
 }
 
 awaitable<void> Session::relay() {

@@ -1,6 +1,7 @@
 // The admin console through psql and the Prometheus endpoint through curl.
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -158,4 +159,36 @@ TEST_CASE("metrics behind HTTP basic authentication when a password is set") {
   auto r = p.curl("/metrics", "-u scraper:m3trics");
   CHECK(r.output.starts_with("HTTP/1.1 200 OK"));
   CHECK(r.output.find("pgsoftdelete_statements_rewritten_total") != std::string::npos);
+}
+
+TEST_CASE("/ready: 200 when the upstream accepts connections, without credentials; 503 when it does not, or while draining") {
+  AdminProxy p("s3cret", "metrics_user = \"scraper\"\nmetrics_password = \"m3trics\"\n");
+  auto ready = p.curl("/ready");  // no credentials: balancers and probes send none
+  CHECK(ready.output.starts_with("HTTP/1.1 200 OK"));
+  CHECK(ready.output.find("\r\n\r\nready") != std::string::npos);
+  CHECK(p.curl("/metrics").output.starts_with("HTTP/1.1 401"));  // the rest still asks
+
+  // An upstream nobody listens on.
+  const auto metrics = free_port();
+  const auto file = std::filesystem::temp_directory_path() / "pgsd-ready.toml";
+  std::ofstream(file) << "metrics_listen = \"127.0.0.1:" << metrics << "\"\nserver_connect_timeout_ms = 1000\n";
+  ProxyProcess down({"--config", file.string(), "--upstream", "127.0.0.1:" + std::to_string(free_port()), "--rules",
+                     seed_rules().string()});
+  auto refused = run_command("curl -s -S -i --max-time 5 http://127.0.0.1:" + std::to_string(metrics) + "/ready");
+  CHECK(refused.output.starts_with("HTTP/1.1 503"));
+  CHECK(refused.output.find("not ready: upstream 127.0.0.1:") != std::string::npos);
+
+  // Draining: a session in a transaction keeps the proxy alive after SIGTERM; /ready says so.
+  Conn busy(p.proxy.conninfo());
+  REQUIRE(busy.exec("BEGIN").ok());
+  p.proxy.signal(SIGTERM);
+  std::string answer;
+  for (int i = 0; i < 50 && answer.find("503") == std::string::npos; ++i) {
+    answer = p.curl("/ready").output;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(answer.starts_with("HTTP/1.1 503"));
+  CHECK(answer.find("not ready: shutting down") != std::string::npos);
+  CHECK(busy.exec("SELECT 1").ok());  // the transaction goes on
+  CHECK(busy.exec("COMMIT").ok());
 }
