@@ -49,6 +49,7 @@ class Reader {
       else if (name == "metrics_user") ok = assign(string(node, name), c.metrics_user);
       else if (name == "metrics_password") ok = assign(string(node, name), c.metrics_password);
       else if (name == "shutdown_timeout_ms") ok = millis(node, name, c.shutdown_timeout);
+      else if (name == "so_reuseport") ok = boolean(node, name, c.so_reuseport);
       else if (name == "log_level") ok = level(node, name, c.log_level);
       else if (name == "rules") ok = path(node, name, c.rules);
       else if (name == "mode") ok = mode(node, name, c.mode);
@@ -102,6 +103,12 @@ class Reader {
     const auto v = *node.value<std::int64_t>();
     if (v < min || v > max) return error(node, fmt::format("key \"{}\" must be between {} and {}, not {}", key, min, max, v));
     out = static_cast<Int>(v);
+    return {};
+  }
+
+  std::expected<void, ConfigError> boolean(const toml::node& node, const std::string& key, bool& out) const {
+    if (!node.is_boolean()) return error(node, fmt::format("key \"{}\" must be true or false", key));
+    out = *node.value<bool>();
     return {};
   }
 

@@ -57,6 +57,9 @@ struct Config {
   /// after DDL through the proxy, a reload, or a statement naming a table the catalog lacks.
   std::chrono::milliseconds catalog_refresh_interval{60000};
   std::chrono::milliseconds shutdown_timeout{30000}; ///< for open transactions to finish on SIGTERM
+  /// SO_REUSEPORT on the listening socket: a new process can listen on the same port while this one
+  /// drains (SIGUSR2), for upgrades and restarts without refusing clients.
+  bool so_reuseport = false;
   std::uint32_t max_client_conn = 1000;              ///< clients at once; more get 53300
   std::uint32_t max_user_conn = 0;                   ///< clients at once per user name; 0: no cap
   std::uint32_t max_pending_messages = 10000;        ///< per session: client messages awaiting answers

@@ -90,6 +90,8 @@ std::expected<void, std::string> Server::listen() {
   const tcp::endpoint endpoint = *results.begin();
   acceptor_ = std::make_unique<tcp::acceptor>(ioc);
   if (acceptor_->open(endpoint.protocol(), ec); !ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+  if (!ec && config_->so_reuseport) acceptor_->set_option(reuse_port(true), ec);
   if (!ec) acceptor_->bind(endpoint, ec);
   if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return std::unexpected("cannot listen on " + config_->listen.to_string() + ": " + ec.message());
@@ -181,7 +183,10 @@ awaitable<void> Server::accept_loop() {
     auto& ioc = *contexts_[next++ % contexts_.size()];
     error_code ec;
     tcp::socket socket = co_await acceptor_->async_accept(ioc.get_executor(), no_throw(ec));
-    if (ec == asio::error::operation_aborted || stopping_) co_return;
+    if (ec == asio::error::operation_aborted) co_return;
+    // Handing over (drain): a connection accepted meanwhile is served, not dropped.
+    if (!ec && draining_) start_session(std::move(socket));
+    if (stopping_) co_return;
     if (ec) {
       // Out of file descriptors and the like: say so and go on; the listener itself is fine.
       spdlog::error("accept failed: {}", ec.message());
@@ -189,25 +194,28 @@ awaitable<void> Server::accept_loop() {
       co_await pause.async_wait(no_throw(ec));
       continue;
     }
-    const auto id = next_session_id_++;
-    auto executor = socket.get_executor();
-    asio::co_spawn(
-        executor,
-        [](tcp::socket s, SessionContext context, std::uint64_t session_id) -> awaitable<void> {
-          Session session(std::move(s), std::move(context), session_id);
-          co_await session.run();
-        }(std::move(socket), SessionContext{config_, runtime_, &registry_, tls_, &metrics_,
-                                                     config_->admin_password.empty() ? nullptr : &admin_,
-                                                     &catalogs_}, id),
-        [id](std::exception_ptr e) {
-          if (!e) return;
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            spdlog::error("s{} ended by an unexpected error: {}", id, ex.what());
-          }
-        });
+    start_session(std::move(socket));
   }
+}
+
+void Server::start_session(tcp::socket socket) {
+  const auto id = next_session_id_++;
+  auto executor = socket.get_executor();
+  asio::co_spawn(
+      executor,
+      [](tcp::socket s, SessionContext context, std::uint64_t session_id) -> awaitable<void> {
+        Session session(std::move(s), std::move(context), session_id);
+        co_await session.run();
+      }(std::move(socket), SessionContext{config_, runtime_, &registry_, tls_, &metrics_,
+                                          config_->admin_password.empty() ? nullptr : &admin_, &catalogs_}, id),
+      [id](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("s{} ended by an unexpected error: {}", id, ex.what());
+        }
+      });
 }
 
 std::expected<void, std::string> Server::reload() {
@@ -262,6 +270,37 @@ awaitable<void> Server::shutdown() {
   for (auto& ioc : contexts_) ioc->stop();
 }
 
+// SIGUSR2: hand the port over to a new process (so_reuseport) and leave when the clients have. The
+// connections the kernel already queued on this socket are taken first (closing it would reset them;
+// new ones go to the other sockets of the port); the sessions then run until their clients leave, for
+// up to shutdown_timeout_ms, after which the rest are closed as by SIGTERM.
+awaitable<void> Server::drain() {
+  if (stopping_) co_return;
+  stopping_ = draining_ = true;
+  notify("STOPPING=1");
+  error_code ec;
+  std::size_t taken = 0, next = 0;
+  acceptor_->non_blocking(true, ec);
+  for (;;) {
+    tcp::socket socket = acceptor_->accept(contexts_[next++ % contexts_.size()]->get_executor(), ec);
+    if (ec) break;
+    start_session(std::move(socket));
+    ++taken;
+  }
+  acceptor_->close(ec);
+  spdlog::info("draining: listener closed ({} queued connections taken), {} sessions; they get up to {} ms to end",
+               taken, registry_.size() + taken, config_->shutdown_timeout.count());
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + config_->shutdown_timeout;
+  error_code ignored;
+  while (registry_.size() > 0 && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(no_throw(ignored));
+  }
+  stopping_ = false;  // shutdown() does the rest: closes what is left, then stops
+  co_await shutdown();
+}
+
 void Server::watch_signals() {
   reload_signal_->async_wait([this](error_code ec, int) {
     if (ec) return;
@@ -279,6 +318,12 @@ int Server::run() {
   auto& main = *contexts_.front();
   reload_signal_ = std::make_unique<asio::signal_set>(main, SIGHUP);
   stop_signals_ = std::make_unique<asio::signal_set>(main, SIGINT, SIGTERM);
+  drain_signal_ = std::make_unique<asio::signal_set>(main, SIGUSR2);
+  drain_signal_->async_wait([this](error_code ec, int) {
+    if (ec) return;
+    spdlog::info("received SIGUSR2: draining");
+    asio::co_spawn(*contexts_.front(), drain(), asio::detached);
+  });
   watch_signals();
   stop_signals_->async_wait([this](error_code ec, int signal) {
     if (ec) return;

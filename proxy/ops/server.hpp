@@ -1,6 +1,6 @@
 // The listener: I/O threads, each with its own io_context, and the accept loop that hands each
 // client to one of them (a session and its upstream connection stay on one thread). Signals:
-// SIGHUP reloads, SIGTERM/SIGINT drain and stop. systemd hears of each through sd_notify.
+// SIGHUP reloads, SIGTERM/SIGINT drain and stop, SIGUSR2 hands the port over (so_reuseport) and drains. systemd hears of each through sd_notify.
 #pragma once
 
 #include <atomic>
@@ -37,6 +37,9 @@ class Server {
 
  private:
   awaitable<void> accept_loop();
+  void start_session(tcp::socket socket);
+  /// SIGUSR2: take the queued connections, close the listener, let the sessions end on their own.
+  awaitable<void> drain();
   /// The Prometheus endpoint: one small HTTP/1.1 answer per connection, each served on its own.
   awaitable<void> serve_metrics(tcp::acceptor& acceptor);
   /// Why the instance should not get new clients now ("": ready): shutting down, or the upstream
@@ -62,8 +65,10 @@ class Server {
   std::unique_ptr<tcp::acceptor> metrics_acceptor_;
   std::unique_ptr<asio::signal_set> reload_signal_;
   std::unique_ptr<asio::signal_set> stop_signals_;
+  std::unique_ptr<asio::signal_set> drain_signal_;
   std::atomic<std::uint64_t> next_session_id_{1};
   bool stopping_ = false;
+  bool draining_ = false;  ///< SIGUSR2: sessions end on their own
   std::string metrics_authorization_;  // the Authorization header basic auth expects; empty: none
 };
 

@@ -26,6 +26,7 @@ TEST_CASE("an empty file gives the defaults") {
   CHECK(c->log_level == "info");
   CHECK_FALSE(c->rules);
   CHECK(c->mode == Mode::enforce);
+  CHECK_FALSE(c->so_reuseport);
 }
 
 TEST_CASE("every key is read") {
@@ -39,6 +40,7 @@ startup_timeout_ms = 9000
 log_level = "debug"
 rules = "rules.toml"
 mode = "observe"
+so_reuseport = true
 )",
                         "proxy.toml", "/etc/pgsoftdelete");
   REQUIRE(c);
@@ -53,6 +55,7 @@ mode = "observe"
   CHECK(c->log_level == "debug");
   CHECK(c->rules == std::filesystem::path("/etc/pgsoftdelete/rules.toml"));
   CHECK(c->mode == Mode::observe);
+  CHECK(c->so_reuseport);
 }
 
 TEST_CASE("errors name the file, the line and the key") {
@@ -72,6 +75,7 @@ TEST_CASE("errors name the file, the line and the key") {
       {"empty rules path", "rules = \"\"", "proxy.toml:1: key \"rules\" must not be empty"},
       {"syntax error", "listen = \n", "proxy.toml:1: "},
       {"duplicate key", "io_threads = 1\nio_threads = 2", "proxy.toml:2: "},
+      {"not a boolean", "\nso_reuseport = \"yes\"", "proxy.toml:2: key \"so_reuseport\" must be true or false"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);

@@ -45,7 +45,11 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout) {
   return false;
 }
 
-ProxyProcess::ProxyProcess(std::vector<std::string> args) : port_(free_port()) {
+ProxyProcess::ProxyProcess(std::vector<std::string> args) : ProxyProcess(std::move(args), 0) {}
+
+ProxyProcess::ProxyProcess(std::vector<std::string> args, std::uint16_t port)
+    : port_(port != 0 ? port : free_port()) {
+  const bool shared = port != 0;
   char dir_template[] = "/tmp/pgsd-proxy-XXXXXX";
   if (::mkdtemp(dir_template) == nullptr) throw std::runtime_error("mkdtemp failed");
   log_file_ = std::filesystem::path(dir_template) / "proxy.log";
@@ -61,8 +65,17 @@ ProxyProcess::ProxyProcess(std::vector<std::string> args) : port_(free_port()) {
     ::execv(argv[0], argv.data());
     std::_Exit(127);
   }
-  if (!wait_for_port(port_, std::chrono::seconds(10)))
-    throw std::runtime_error("pgsoftdelete did not start listening: " + log());
+  if (!shared) {
+    if (!wait_for_port(port_, std::chrono::seconds(10)))
+      throw std::runtime_error("pgsoftdelete did not start listening: " + log());
+    return;
+  }
+  // Another process may listen on the port already: wait for this one's own word.
+  for (int i = 0; i < 200; ++i) {
+    if (log().find("pgsoftdelete listening on") != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error("pgsoftdelete did not start listening: " + log());
 }
 
 ProxyProcess::~ProxyProcess() {

@@ -22,6 +22,9 @@ class ProxyProcess {
  public:
   /// Starts the binary with `args` after --listen 127.0.0.1:<port()>.
   explicit ProxyProcess(std::vector<std::string> args);
+  /// The same on a port of the caller's choice (so_reuseport: one another process listens on too);
+  /// then returns once the log says it listens.
+  ProxyProcess(std::vector<std::string> args, std::uint16_t port);
   ~ProxyProcess();
   ProxyProcess(const ProxyProcess&) = delete;
   ProxyProcess& operator=(const ProxyProcess&) = delete;
