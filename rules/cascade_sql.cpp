@@ -67,11 +67,17 @@ std::string references(const CascadePlan& plan, const CascadePlan::Source& sourc
   // A step that also sets columns returns rows it did not delete: those are no deleted rows.
   if (source.node != 0 && !plan.nodes[source.node].sets.empty())
     filter += std::string(filter.empty() ? "" : " AND ") + "__pgsd_deleted";
+  const auto& key = *source.key;
   for (const auto& set : deleted_sets(plan, source.node)) {
     if (!out.empty()) out += " OR ";
-    out += "(" + column_list(source.key->referencing_columns, alias) + ") IN (SELECT " +
-           column_list(source.key->referenced_columns, "") + " FROM " + set +
-           (filter.empty() ? "" : " WHERE " + filter) + ")";
+    const std::string select = "SELECT " + column_list(key.referenced_columns, "") + " FROM " + set +
+                               (filter.empty() ? "" : " WHERE " + filter);
+    // One column: = ANY (ARRAY(…)), which an index on it serves even ORed with other keys (a
+    // BitmapOr), where an IN beside an OR becomes a hashed subplan over every row.
+    if (key.referencing_columns.size() == 1)
+      out += column_list(key.referencing_columns, alias) + " = ANY (ARRAY(" + select + "))";
+    else
+      out += "(" + column_list(key.referencing_columns, alias) + ") IN (" + select + ")";
   }
   return out;
 }
@@ -213,10 +219,18 @@ std::string cascade_steps(const CascadePlan& plan) {
     } else {
       for (const auto& s : node.sources) seed += (seed.empty() ? "" : " OR ") + references(plan, s);
     }
+    // Found again by a key that identifies rows (a row another transaction updated meanwhile has a
+    // new ctid, its key stays), else by ctid.
+    const auto& unique = node.closure_table->unique_key;
+    for (const auto& c : unique)
+      if (std::find(columns.begin(), columns.end(), c) == columns.end()) columns.push_back(c);
+    const std::string found = unique.empty() ? rows_in(alias, name + "_w")
+                                             : "(" + column_list(unique, alias) + ") IN (SELECT " +
+                                                   column_list(unique, "") + " FROM " + name + "_w)";
     out += ", " + name + "_w AS (" + closure(node, seed, columns) + ")";
     out += ", " + name + " AS (UPDATE " + table_sql(*node.closure_table) + " AS " + a + " SET " +
-           node.rule->delete_assignments() + " WHERE " + node.rule->live_predicate(alias) + " AND " +
-           rows_in(alias, name + "_w") + (n == 0 ? " AND " + not_target_rows(alias) : "") + returning + ")";
+           node.rule->delete_assignments() + " WHERE " + node.rule->live_predicate(alias) + " AND " + found +
+           (n == 0 ? " AND " + not_target_rows(alias) : "") + returning + ")";
   }
   for (std::size_t j = 0; j < plan.sets.size(); ++j) {
     const auto& group = plan.sets[j];

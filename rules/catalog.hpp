@@ -16,7 +16,7 @@ struct CatalogRelation {
   std::string name;
   char kind = 'r';                    ///< pg_class.relkind: r, p, v, m, f
   std::vector<std::uint32_t> parents;  ///< pg_inherits: partition parent or inheritance parents
-  std::vector<std::string> primary_key;  ///< its primary key's columns, in order (empty: none)
+  std::vector<std::string> unique_key;  ///< its primary key, else a unique index over NOT NULL columns: the columns, in order (empty: none)
 };
 
 /// A foreign key: rows of `referencing` point at rows of `referenced`.

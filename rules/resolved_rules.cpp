@@ -38,7 +38,7 @@ ResolvedRules::ResolvedRules(std::shared_ptr<const RuleSet> rules, std::shared_p
       text += std::to_string(r.oid) + '\x1f' + r.schema + '\x1f' + r.name + '\x1f' + r.kind;
       for (auto p : r.parents) text += '\x1f' + std::to_string(p);
       text += '\x1d';
-      for (const auto& c : r.primary_key) text += '\x1f' + c;
+      for (const auto& c : r.unique_key) text += '\x1f' + c;
       text += '\x1e';
     }
     for (const auto& k : catalog_->foreign_keys) {
@@ -273,7 +273,7 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
     if (plan.problem.empty()) plan.problem = std::move(why);
   };
   if (const auto& root = rels[it->second]; root.kind == 'p' || leaves_of(it->second, true).size() == 1)
-    plan.identity = root.primary_key;
+    plan.identity = root.unique_key;
   std::vector<std::pair<std::size_t, std::size_t>> edges;  // node -> node, for the order
   std::vector<std::pair<std::size_t, CascadePlan::Source>> sets;  // (relation, key) SET NULL / SET DEFAULT
   for (std::size_t n = 0; n < plan.nodes.size(); ++n) {
@@ -358,11 +358,56 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
     }
     group->sources.push_back(std::move(source));
   }
-  for (const auto& node : plan.nodes)
+  // What one UPDATE per table cannot say as PostgreSQL's triggers, one after another, would do it.
+  auto set_by = [](const CatalogForeignKey& k) -> const std::vector<std::string>& {
+    return k.set_columns.empty() ? k.referencing_columns : k.set_columns;
+  };
+  auto intersects = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    return std::any_of(a.begin(), a.end(), [&](const auto& c) { return std::find(b.begin(), b.end(), c) != b.end(); });
+  };
+  auto check_together = [&](const std::vector<CascadePlan::Source>& setters, const std::vector<CascadePlan::Source>& others,
+                            const TableRule* deletes, const CatalogRelation& table) {
+    const std::string where = table.schema + "." + table.name;
+    std::vector<std::string> assigned;  // columns a soft delete of its rows assigns
+    if (deletes != nullptr)
+      for (const auto& [column, expression] : deletes->delete_assignment_list()) {
+        (void)expression;
+        assigned.push_back(column);
+      }
+    for (const auto& s : setters) {
+      for (const auto& t : setters)
+        if (&s != &t && intersects(set_by(*s.key), t.key->referencing_columns))
+          fail("foreign key " + s.key->name + " would set columns of " + where + " that foreign key " + t.key->name +
+               " looks at");
+      for (const auto& t : others)
+        if (intersects(set_by(*s.key), t.key->referencing_columns))
+          fail("foreign key " + s.key->name + " would set columns of " + where + " that foreign key " + t.key->name +
+               " looks at");
+      std::vector<std::string> quoted;
+      for (const auto& c : set_by(*s.key)) quoted.push_back(quote_identifier(c));
+      if (intersects(quoted, assigned))
+        fail("foreign key " + s.key->name + " would set a column of " + where + " that its soft delete assigns");
+    }
+  };
+  for (const auto& node : plan.nodes) {
+    check_together(node.sets, node.sources, node.rule, *node.table);
     for (const auto& set : node.sets)
       if (set.key->on_delete == 'd')
         fail("foreign key " + set.key->name + " (ON DELETE SET DEFAULT) into " + node.table->schema + "." +
              node.table->name + ", which the same statement soft-deletes from");
+  }
+  for (std::size_t g = 0; g < plan.sets.size(); ++g) {
+    check_together(plan.sets[g].sources, {}, nullptr, *plan.sets[g].table);
+    // Two groups whose rows overlap (a partitioned table and its partition) would update a row twice.
+    const auto rel = static_cast<std::size_t>(plan.sets[g].table - rels.data());
+    const auto below = rows_of(rel);
+    for (std::size_t h = 0; h < plan.sets.size(); ++h) {
+      const auto other = static_cast<std::size_t>(plan.sets[h].table - rels.data());
+      if (h != g && std::find(below.begin(), below.end(), other) != below.end())
+        fail("foreign keys into " + rels[rel].schema + "." + rels[rel].name + " and into " + rels[other].schema + "." +
+             rels[other].name + " would set columns of the same rows");
+    }
+  }
   for (const auto& group : plan.sets)
     if (group.sources.size() > 1)
       for (const auto& source : group.sources)

@@ -17,11 +17,18 @@ namespace {
 // tables, outside the system schemas (users cannot create schemas named pg_*).
 constexpr std::string_view relations_sql =
     "SELECT c.oid, pg_catalog.encode(pg_catalog.convert_to(n.nspname::pg_catalog.text, 'UTF8'), 'hex'), pg_catalog.encode(pg_catalog.convert_to(c.relname::pg_catalog.text, 'UTF8'), 'hex'), c.relkind, "
-    // The primary key's columns in order, a JSON array hex-encoded (NULL: none).
+    // A key that identifies each row: the primary key, else a unique index over NOT NULL columns
+    // (no predicate, no expression, not deferrable); its key columns in order, a JSON array
+    // hex-encoded (NULL: none).
     "(SELECT pg_catalog.encode(pg_catalog.convert_to(pg_catalog.array_to_json(pg_catalog.array_agg(a.attname ORDER BY k.i))::pg_catalog.text, 'UTF8'), 'hex') "
-    "FROM pg_catalog.pg_constraint p CROSS JOIN LATERAL pg_catalog.unnest(p.conkey) WITH ORDINALITY AS k(n, i) "
-    "JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) p.conrelid AND a.attnum OPERATOR(pg_catalog.=) k.n "
-    "WHERE p.conrelid OPERATOR(pg_catalog.=) c.oid AND p.contype OPERATOR(pg_catalog.=) 'p'::pg_catalog.\"char\") "
+    "FROM (SELECT i.indrelid, i.indkey, i.indnkeyatts FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid "
+    "AND i.indisunique AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS ("
+    "SELECT FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) AS u(n) JOIN pg_catalog.pg_attribute b "
+    "ON b.attrelid OPERATOR(pg_catalog.=) i.indrelid AND b.attnum OPERATOR(pg_catalog.=) u.n WHERE NOT b.attnotnull) "
+    "ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1) x "
+    "CROSS JOIN LATERAL pg_catalog.unnest(x.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(n, i) "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) x.indrelid AND a.attnum OPERATOR(pg_catalog.=) k.n "
+    "WHERE k.i OPERATOR(pg_catalog.<=) x.indnkeyatts) "
     "FROM pg_catalog.pg_class c "
     "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
     "WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[]) "

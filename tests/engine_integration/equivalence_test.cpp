@@ -110,7 +110,7 @@ rules::Catalog read_catalog(PGconn* conn, rules::SearchPath& path) {
   std::sort(key_columns.begin(), key_columns.end());
   for (const auto& [oid, position, column] : key_columns)
     for (auto& r : catalog.relations)
-      if (r.oid == oid) r.primary_key.push_back(column);
+      if (r.oid == oid) r.unique_key.push_back(column);
   auto inherits = run(conn, "SELECT inhrelid, inhparent FROM pg_inherits");
   for (const auto& row : inherits.rows) {
     const auto bar = row.find('|');

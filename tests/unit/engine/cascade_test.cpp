@@ -37,6 +37,9 @@ std::shared_ptr<const Catalog> cascade_catalog() {
       {10, "public", "b", 'r', {}},      {11, "public", "x", 'r', {}},     {12, "public", "twice", 'r', {}},
       {13, "public", "orders", 'r', {}}, {14, "public", "lines", 'r', {}}, {15, "public", "parts", 'p', {}},
       {16, "public", "parts_1", 'r', {15}}, {17, "public", "fits", 'r', {}},
+      {18, "public", "tenants", 'r', {}},    {19, "public", "tenancy", 'r', {}},
+      {20, "public", "users", 'r', {}},      {21, "public", "docs", 'r', {}},
+      {22, "public", "writers", 'r', {}},    {23, "public", "essays", 'p', {}}, {24, "public", "essays_1", 'r', {23}},
   };
   c->foreign_keys = {
       key("posts_author", 2, 1, 'c', {"author_id"}),
@@ -56,6 +59,15 @@ std::shared_ptr<const Catalog> cascade_catalog() {
       key("fits_part", 17, 16, 'c', {"part_id", "part_kind"}, {"id", "kind"}),
   };
   c->foreign_keys.back().derived = true;
+  // What one UPDATE per table cannot say: SET NULL keys whose columns overlap (tenant), a SET NULL of a
+  // column the soft delete assigns (docs.deleted_by), SET NULL keys on a partitioned table and on its
+  // partition (essays).
+  c->foreign_keys.push_back(key("tenancy_a", 19, 18, 'n', {"tenant", "a"}, {"tenant", "id"}));
+  c->foreign_keys.push_back(key("tenancy_b", 19, 18, 'n', {"tenant", "b"}, {"tenant", "id"}));
+  c->foreign_keys.push_back(key("docs_owner", 21, 20, 'c', {"owner_id"}));
+  c->foreign_keys.push_back(key("docs_deleter", 21, 20, 'n', {"deleted_by"}));
+  c->foreign_keys.push_back(key("essays_author", 23, 22, 'n', {"author_id"}));
+  c->foreign_keys.push_back(key("essays_1_editor", 24, 22, 'n', {"editor_id"}));
   return c;
 }
 
@@ -94,6 +106,19 @@ kind = "timestamp"
 name = "parts"
 [[table]]
 name = "fits"
+[[table]]
+name = "tenants"
+[[table]]
+name = "tenancy"
+[[table]]
+name = "users"
+[[table]]
+name = "docs"
+on_delete_set = { deleted_by = "42" }
+[[table]]
+name = "writers"
+[[table]]
+name = "essays"
 )";
 
 std::expected<rules::RewriteResult, parser::Error> rewrite(const std::string& rules_text, const std::string& sql,
@@ -117,17 +142,17 @@ const std::vector<Case> cases = {
      "WITH __pgsd_rows AS (SELECT staff.tableoid AS __pgsd_tableoid, staff.ctid AS __pgsd_ctid, staff.id "
      "FROM staff WHERE (id = 2) AND NOT staff.is_deleted FOR UPDATE OF staff), __pgsd_s0 AS (UPDATE ONLY "
      "public.staff AS __pgsd_t SET manager_id = NULL WHERE NOT __pgsd_t.is_deleted AND "
-     "((__pgsd_t.manager_id) IN (SELECT id FROM __pgsd_rows)) AND NOT ((__pgsd_t.tableoid, __pgsd_t.ctid) "
-     "IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows))) UPDATE staff SET is_deleted = true "
-     "WHERE NOT staff.is_deleted AND (staff.id) IN (SELECT id FROM __pgsd_rows)"},
+     "(__pgsd_t.manager_id = ANY (ARRAY(SELECT id FROM __pgsd_rows))) AND NOT ((__pgsd_t.tableoid, "
+     "__pgsd_t.ctid) IN (SELECT __pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows))) UPDATE staff SET "
+     "is_deleted = true WHERE NOT staff.is_deleted AND (staff.id) IN (SELECT id FROM __pgsd_rows)"},
     {"timestamp kind, the client's WITH and USING kept", "WITH x AS (SELECT 1 AS id) DELETE FROM orders o USING x WHERE o.id = x.id",
      "WITH x AS (SELECT 1 AS id) , __pgsd_rows AS (SELECT o.tableoid AS __pgsd_tableoid, o.ctid AS "
      "__pgsd_ctid, o.id FROM orders o , x WHERE (o.id = x.id) AND o.deleted_at IS NULL FOR UPDATE OF o), "
      "__pgsd_1 AS (UPDATE ONLY public.lines AS __pgsd_t SET deleted_at = now() WHERE __pgsd_t.deleted_at "
-     "IS NULL AND ((__pgsd_t.order_id) IN (SELECT id FROM __pgsd_rows)) RETURNING __pgsd_t.tableoid AS "
-     "__pgsd_tableoid) UPDATE orders o SET deleted_at = now() WHERE o.deleted_at IS NULL AND (o.ctid = "
-     "ANY (ARRAY(SELECT __pgsd_ctid FROM __pgsd_rows)) AND (o.tableoid, o.ctid) IN (SELECT "
-     "__pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows))"},
+     "IS NULL AND (__pgsd_t.order_id = ANY (ARRAY(SELECT id FROM __pgsd_rows))) RETURNING "
+     "__pgsd_t.tableoid AS __pgsd_tableoid) UPDATE orders o SET deleted_at = now() WHERE o.deleted_at IS "
+     "NULL AND (o.ctid = ANY (ARRAY(SELECT __pgsd_ctid FROM __pgsd_rows)) AND (o.tableoid, o.ctid) IN "
+     "(SELECT __pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows))"},
     {"a partition: the key declared on its parent, two columns", "DELETE FROM parts_1 WHERE id = 1",
      "WITH __pgsd_rows AS (SELECT parts_1.tableoid AS __pgsd_tableoid, parts_1.ctid AS __pgsd_ctid, "
      "parts_1.id, parts_1.kind FROM parts_1 WHERE (id = 1) AND NOT parts_1.is_deleted FOR UPDATE OF "
@@ -144,6 +169,9 @@ const std::vector<Case> cases = {
     {"beside a data-modifying WITH query (a row updated twice in one statement is updated once)",
      "WITH u AS (UPDATE comments SET body = 'x' WHERE post_id = 1 RETURNING id) DELETE FROM posts WHERE id = 1", "0A000"},
     {"a plain table's CASCADE", "DELETE FROM books WHERE id = 1", "0A000"},
+    {"SET NULL keys sharing a column (PostgreSQL's triggers, one after the other, differ)", "DELETE FROM tenants", "0A000"},
+    {"a SET NULL of a column the soft delete assigns", "DELETE FROM users WHERE id = 1", "0A000"},
+    {"SET NULL keys on a partitioned table and on its partition", "DELETE FROM writers WHERE id = 1", "0A000"},
     {"no keys: the plain soft delete", "DELETE FROM lines WHERE id = 1",
      "UPDATE lines SET deleted_at = now() WHERE (id = 1) AND lines.deleted_at IS NULL"},
     {"a child with no key to follow: the plain soft delete", "DELETE FROM fits WHERE id = 1",
@@ -196,11 +224,20 @@ TEST_CASE("cascade: the statement names what it cannot follow, and the policy tu
   auto twice = rewrite(cascade_rules, "DELETE FROM x");  // two SET NULL keys into one table: one UPDATE
   REQUIRE_MESSAGE(twice.has_value(), twice.error().message);
   CHECK(twice->sql.find("__pgsd_s0 AS (UPDATE ONLY public.twice AS __pgsd_t SET ") != std::string::npos);
-  CHECK(twice->sql.find("one = CASE WHEN ((__pgsd_t.one) IN (SELECT id FROM __pgsd_rows)) THEN NULL ELSE __pgsd_t.one END") !=
+  CHECK(twice->sql.find("one = CASE WHEN (__pgsd_t.one = ANY (ARRAY(SELECT id FROM __pgsd_rows))) THEN NULL ELSE __pgsd_t.one END") !=
         std::string::npos);
-  CHECK(twice->sql.find("two = CASE WHEN ((__pgsd_t.two) IN (SELECT id FROM __pgsd_rows)) THEN NULL ELSE __pgsd_t.two END") !=
+  CHECK(twice->sql.find("two = CASE WHEN (__pgsd_t.two = ANY (ARRAY(SELECT id FROM __pgsd_rows))) THEN NULL ELSE __pgsd_t.two END") !=
         std::string::npos);
   CHECK(twice->sql.find("__pgsd_s1") == std::string::npos);
+  for (const auto& [sql, words] : std::vector<std::pair<std::string, std::string>>{
+           {"DELETE FROM tenants", "that foreign key tenancy_"},
+           {"DELETE FROM users", "docs_deleter would set a column of public.docs that its soft delete assigns"},
+           {"DELETE FROM writers", "would set columns of the same rows"}}) {
+    CAPTURE(sql);
+    auto r = rewrite(cascade_rules, sql);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message.find(words) != std::string::npos);
+  }
   const std::string off = std::string("[policy]\ncascade = \"off\"\n") + cascade_rules;
   for (const char* sql : {"DELETE FROM a", "DELETE FROM posts WHERE id = 1"}) {
     CAPTURE(std::string(sql));

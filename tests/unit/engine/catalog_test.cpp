@@ -157,11 +157,11 @@ const std::vector<Case> cases = {
     {"soft DELETE, RESTRICT not followed, a soft-delete table's CASCADE followed", "DELETE FROM cards WHERE id = 1",
      "WITH __pgsd_rows AS (SELECT cards.tableoid AS __pgsd_tableoid, cards.ctid AS __pgsd_ctid, cards.id "
      "FROM cards WHERE (id = 1) AND NOT cards.is_deleted FOR UPDATE OF cards), __pgsd_1 AS (UPDATE ONLY "
-     "public.stamps AS __pgsd_t SET is_deleted = true WHERE NOT __pgsd_t.is_deleted AND "
-     "((__pgsd_t.card_id) IN (SELECT id FROM __pgsd_rows)) RETURNING __pgsd_t.tableoid AS "
-     "__pgsd_tableoid) UPDATE cards SET is_deleted = true WHERE NOT cards.is_deleted AND (cards.ctid = "
-     "ANY (ARRAY(SELECT __pgsd_ctid FROM __pgsd_rows)) AND (cards.tableoid, cards.ctid) IN (SELECT "
-     "__pgsd_tableoid, __pgsd_ctid FROM __pgsd_rows))"},
+     "public.stamps AS __pgsd_t SET is_deleted = true WHERE NOT __pgsd_t.is_deleted AND (__pgsd_t.card_id "
+     "= ANY (ARRAY(SELECT id FROM __pgsd_rows))) RETURNING __pgsd_t.tableoid AS __pgsd_tableoid) UPDATE "
+     "cards SET is_deleted = true WHERE NOT cards.is_deleted AND (cards.ctid = ANY (ARRAY(SELECT "
+     "__pgsd_ctid FROM __pgsd_rows)) AND (cards.tableoid, cards.ctid) IN (SELECT __pgsd_tableoid, "
+     "__pgsd_ctid FROM __pgsd_rows))"},
     {"soft DELETE, a key whose columns the catalog lacks: refused", "DELETE FROM accounts_b WHERE id = 1", "0A000"},
     {"upsert into a partition", "INSERT INTO ph_1 (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 1",
      "INSERT INTO ph_1 (id) VALUES (1) ON CONFLICT (id) WHERE NOT is_deleted DO UPDATE SET v = 1 WHERE NOT ph_1.is_deleted"},
