@@ -210,6 +210,16 @@ class Walker {
   bool modifies_in_with(NodeId stmt) const;
   void restore(NodeId u, const Relation& rv, const CatalogRelation& table, NodeId mark, const Span& s, int alias,
                int end, const std::string& preds);
+  /// How the target's columns are qualified (its alias, or its name as written), and the name
+  /// FOR UPDATE OF wants (its alias, or its bare name).
+  std::string column_qualifier(const Span& s, int alias) const;
+  std::string lock_name(const Relation& rv, int alias) const;
+  /// The statement's head keywords [head_first, head_last] become `[WITH …,] __pgsd_rows AS (SELECT
+  /// <select> FROM`, and ` FOR UPDATE OF <lock>)<rest>` follows its WHERE: the client's FROM list and
+  /// condition, where they stand, choose and lock the rows (cascade_sql.hpp); `rest`: the steps and
+  /// the final statement.
+  void choose_rows_first(NodeId stmt, int head_first, int head_last, const std::string& select, int target_end,
+                         const std::string& lock, const std::string& rest);
   void cascade_delete(NodeId d, const Relation& rv, const TableRule& rule, Visibility v, const CascadePlan& plan,
                       const Span& s, int alias, int end, const std::string& preds);
   bool where_is_current_of(NodeId stmt) const;

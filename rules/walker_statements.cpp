@@ -136,25 +136,36 @@ void Walker::cascade_delete(NodeId d, const Relation& rv, const TableRule& rule,
   int from = prev_code(s.first);
   int del = prev_code(from);
   if (kind(from) != Tok::kw_from || kind(del) != Tok::kw_delete) return fail_internal("DELETE FROM");
-  // Columns as the client names the target; FOR UPDATE OF wants the alias or the bare table name.
-  const std::string columns_of = alias >= 0 ? std::string(text(alias)) : std::string(text(s.name, s.name_last));
-  const std::string lock_of = alias >= 0 ? std::string(text(alias)) : quote_identifier(rv.name);
-  edits.push_back({begin_of(del), end_of(from),
-                   std::string(t_.get(d, "withClause") != 0 ? ", " : "WITH ") + std::string(cascade_rows_cte) +
-                       " AS (SELECT " + cascade_rows_select(plan, columns_of) + " FROM"});
+  const std::string columns_of = column_qualifier(s, alias);
   if (has_using) {
     int using_tok = next_code(end);
     if (kind(using_tok) != Tok::kw_using) return fail_internal("USING");
     edits.push_back({begin_of(using_tok), end_of(using_tok), ","});
   }
   if (!preds.empty()) add_predicate(end, t_.get(d, "whereClause") != 0, preds);
-  int where = -1;
-  const int last = statement_last(end, &where);
   std::string main = "UPDATE " + std::string(text(s.first, end)) + " SET " + rule.delete_assignments() + " WHERE ";
   if (v != Visibility::all) main += predicate(rule, v, columns_of) + " AND ";
   main += cascade_identity(plan, columns_of);
-  insert(end_of(last), " FOR UPDATE OF " + lock_of + ")" + cascade_steps(plan) + " " + main);
+  choose_rows_first(d, del, from, cascade_rows_select(plan, columns_of), end, lock_name(rv, alias),
+                    cascade_steps(plan) + " " + main);
   if (d == top_delete) delete_to_update = true;
+}
+
+std::string Walker::column_qualifier(const Span& s, int alias) const {
+  return alias >= 0 ? std::string(text(alias)) : std::string(text(s.name, s.name_last));
+}
+
+std::string Walker::lock_name(const Relation& rv, int alias) const {
+  return alias >= 0 ? std::string(text(alias)) : quote_identifier(rv.name);
+}
+
+void Walker::choose_rows_first(NodeId stmt, int head_first, int head_last, const std::string& select, int target_end,
+                               const std::string& lock, const std::string& rest) {
+  edits.push_back({begin_of(head_first), end_of(head_last),
+                   std::string(t_.get(stmt, "withClause") != 0 ? ", " : "WITH ") + std::string(cascade_rows_cte) +
+                       " AS (SELECT " + select + " FROM"});
+  int where = -1;
+  insert(end_of(statement_last(target_end, &where)), " FOR UPDATE OF " + lock + ")" + rest);
 }
 
 void Walker::on_update(NodeId u) {
@@ -261,17 +272,14 @@ void Walker::restore(NodeId u, const Relation& rv, const CatalogRelation& table,
   if (value_first < 0 || value_last < value_first || value_first <= set) return fail_internal("the restored value");
   const std::string restoring(text(value_first, value_last));
   const int update = prev_code(s.first);
-  const std::string columns_of = alias >= 0 ? std::string(text(alias)) : std::string(text(s.name, s.name_last));
-  const std::string lock_of = alias >= 0 ? std::string(text(alias)) : quote_identifier(rv.name);
-  edits.push_back({begin_of(update), end_of(update),
-                   std::string(t_.get(u, "withClause") != 0 ? ", " : "WITH ") + std::string(cascade_rows_cte) +
-                       " AS (SELECT " + cascade_rows_select(plan, columns_of, restoring) + " FROM"});
+  const std::string columns_of = column_qualifier(s, alias);
   edits.push_back({begin_of(set), end_of(set_last), ""});
   if (!preds.empty()) add_predicate(end, has_where, preds);
   std::string main = "UPDATE " + std::string(text(s.first, end)) + " " + std::string(text(set, set_last)) + " WHERE ";
   if (!preds.empty()) main += preds + " AND ";
   main += cascade_identity(plan, columns_of);
-  insert(end_of(last), " FOR UPDATE OF " + lock_of + ")" + steps + " " + main);
+  choose_rows_first(u, update, update, cascade_rows_select(plan, columns_of, restoring), end, lock_name(rv, alias),
+                    steps + " " + main);
 }
 
 void Walker::on_merge(NodeId m) {
