@@ -277,6 +277,7 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
   std::vector<std::pair<std::size_t, std::size_t>> edges;  // node -> node, for the order
   std::vector<std::pair<std::size_t, CascadePlan::Source>> sets;  // (relation, key) SET NULL / SET DEFAULT
   for (std::size_t n = 0; n < plan.nodes.size(); ++n) {
+    const auto deleted = leaves_of(node_rel[n], true);  // the tables holding the node's deleted rows
     for (auto i : std::vector<std::size_t>(rows[n])) {
       const auto range = keys_by_referenced_.equal_range(rels[i].oid);
       for (auto e = range.first; e != range.second; ++e) {
@@ -297,11 +298,9 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
         add_columns(plan.nodes[n].columns, key.referenced_columns);
         // Which of the node's deleted rows the key sees: filtered by tableoid when not all of them.
         std::vector<std::uint32_t> seen;
-        {
-          const auto deleted = leaves_of(node_rel[n], true);
-          const auto visible = leaves_of(i, false);
-          if (!std::includes(visible.begin(), visible.end(), deleted.begin(), deleted.end())) seen = visible;
-        }
+        if (auto visible = leaves_of(i, false);
+            !std::includes(visible.begin(), visible.end(), deleted.begin(), deleted.end()))
+          seen = std::move(visible);
         if (key.on_delete != 'c') {
           sets.emplace_back(r, CascadePlan::Source{n, &key, std::move(seen)});
           continue;
@@ -370,10 +369,7 @@ CascadePlan ResolvedRules::cascade_plan(std::uint32_t oid, bool follow) const {
     const std::string where = table.schema + "." + table.name;
     std::vector<std::string> assigned;  // columns a soft delete of its rows assigns
     if (deletes != nullptr)
-      for (const auto& [column, expression] : deletes->delete_assignment_list()) {
-        (void)expression;
-        assigned.push_back(column);
-      }
+      for (auto& assignment : deletes->delete_assignment_list()) assigned.push_back(std::move(assignment.first));
     for (const auto& s : setters) {
       for (const auto& t : setters)
         if (&s != &t && intersects(set_by(*s.key), t.key->referencing_columns))
