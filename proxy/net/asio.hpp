@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,6 +21,8 @@ namespace pgsoftdelete::proxy {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+/// A client's or the upstream's connection: TCP or a Unix-domain socket, one type for both.
+using Socket = asio::generic::stream_protocol::socket;
 using error_code = boost::system::error_code;
 template <class T = void>
 using awaitable = asio::awaitable<T>;

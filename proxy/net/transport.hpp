@@ -1,4 +1,4 @@
-// A connection's byte stream: plain TCP, or TLS over the same socket once negotiated. The
+// A connection's byte stream: plain (TCP or a Unix socket), or TLS over the same socket once negotiated. The
 // pumps and writers read and write through it without knowing which.
 #pragma once
 
@@ -14,11 +14,11 @@ namespace ssl = asio::ssl;
 
 class Transport {
  public:
-  using TlsStream = ssl::stream<tcp::socket&>;
+  using TlsStream = ssl::stream<Socket&>;
 
-  explicit Transport(tcp::socket& socket) : socket_(socket) {}
+  explicit Transport(Socket& socket) : socket_(socket) {}
 
-  [[nodiscard]] tcp::socket& socket() { return socket_; }
+  [[nodiscard]] Socket& socket() { return socket_; }
   [[nodiscard]] bool tls() const { return tls_ != nullptr; }
 
   /// Wraps the socket in TLS from now on; the caller performs the handshake on the result.
@@ -71,7 +71,7 @@ class Transport {
   }
 
  private:
-  tcp::socket& socket_;
+  Socket& socket_;
   std::unique_ptr<TlsStream> tls_;
   bool non_blocking_ = false;  // set for write_now; asynchronous operations do not mind
 };

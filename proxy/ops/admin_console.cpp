@@ -95,7 +95,9 @@ codec::TextResult show_config(const AdminContext& c) {
   codec::TextResult r{{"key", "value"}, {}, "SHOW"};
   const std::vector<std::pair<std::string, std::string>> rows{
       {"listen", cfg.listen.to_string()},
-      {"upstream", cfg.upstream.to_string()},
+      {"upstream", to_string(cfg.upstream)},
+      {"target_session_attrs", std::string(to_string(cfg.target_session_attrs))},
+      {"load_balance_hosts", cfg.load_balance_hosts ? "random" : "disable"},
       {"io_threads", std::to_string(cfg.io_threads)},
       {"max_message_size", std::to_string(cfg.max_message_size)},
       {"server_connect_timeout_ms", std::to_string(cfg.connect_timeout.count())},

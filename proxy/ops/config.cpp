@@ -32,8 +32,15 @@ class Reader {
     for (const auto& [key, node] : table) {
       const std::string name(key.str());
       std::expected<void, ConfigError> ok;
-      if (name == "listen") ok = endpoint(node, name, c.listen);
-      else if (name == "upstream") ok = endpoint(node, name, c.upstream);
+      if (name == "listen") ok = endpoint(node, name, c.listen, 6432);
+      else if (name == "upstream") ok = endpoints(node, name, c.upstream);
+      else if (name == "target_session_attrs")
+        ok = choice(node, name, {{"any", TargetSessionAttrs::any}, {"read-write", TargetSessionAttrs::read_write},
+                                 {"read-only", TargetSessionAttrs::read_only}, {"primary", TargetSessionAttrs::primary},
+                                 {"standby", TargetSessionAttrs::standby},
+                                 {"prefer-standby", TargetSessionAttrs::prefer_standby}}, c.target_session_attrs);
+      else if (name == "load_balance_hosts")
+        ok = choice(node, name, {{"disable", false}, {"random", true}}, c.load_balance_hosts);
       else if (name == "io_threads") ok = integer(node, name, 0, 1024, c.io_threads);
       else if (name == "max_message_size") ok = integer(node, name, min_message_size, max_message_size, c.max_message_size);
       // connect_timeout_ms: the name before server_connect_timeout_ms, still read.
@@ -87,12 +94,33 @@ class Reader {
     return error(node, fmt::format("key \"{}\" must be a string", key));
   }
 
-  std::expected<void, ConfigError> endpoint(const toml::node& node, const std::string& key, Endpoint& out) const {
+  std::expected<void, ConfigError> endpoint(const toml::node& node, const std::string& key, Endpoint& out,
+                                            std::uint16_t default_port = 5432) const {
     auto text = string(node, key);
     if (!text) return std::unexpected(text.error());
-    auto e = parse_endpoint(*text);
+    auto e = parse_endpoint(*text, default_port);
     if (!e) return error(node, fmt::format("key \"{}\": {}", key, e.error()));
     out = *e;
+    return {};
+  }
+
+  /// One endpoint as a string, or several as an array of strings (libpq's list of hosts).
+  std::expected<void, ConfigError> endpoints(const toml::node& node, const std::string& key,
+                                             std::vector<Endpoint>& out) const {
+    std::vector<Endpoint> values;
+    if (const auto* array = node.as_array()) {
+      if (array->empty()) return error(node, fmt::format("key \"{}\" must name at least one server", key));
+      for (const auto& item : *array) {
+        Endpoint e;
+        if (auto ok = endpoint(item, key, e); !ok) return ok;
+        values.push_back(std::move(e));
+      }
+    } else {
+      Endpoint e;
+      if (auto ok = endpoint(node, key, e); !ok) return ok;
+      values.push_back(std::move(e));
+    }
+    out = std::move(values);
     return {};
   }
 
@@ -202,34 +230,10 @@ std::expected<Mode, std::string> parse_mode(std::string_view text) {
   return std::unexpected(fmt::format("must be \"enforce\" or \"observe\", not \"{}\"", text));
 }
 
-std::string Endpoint::to_string() const {
-  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
-}
-
-std::expected<Endpoint, std::string> parse_endpoint(std::string_view text) {
-  std::string_view host;
-  std::string_view port;
-  if (text.starts_with('[')) {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      return std::unexpected(fmt::format("\"{}\" is not of the form [address]:port", text));
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos)
-      return std::unexpected(fmt::format("\"{}\" is not of the form host:port", text));
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos)
-      return std::unexpected(fmt::format("\"{}\": write an IPv6 address in brackets, as [::1]:6432", text));
-  }
-  if (host.empty()) return std::unexpected(fmt::format("\"{}\" has no host", text));
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
-    return std::unexpected(fmt::format("\"{}\" has no valid port (1-65535)", text));
-  return Endpoint{std::string(host), static_cast<std::uint16_t>(value)};
+std::string to_string(const std::vector<Endpoint>& endpoints) {
+  std::string out;
+  for (const auto& e : endpoints) out += (out.empty() ? "" : ", ") + e.to_string();
+  return out;
 }
 
 std::string ConfigError::to_string() const {
@@ -280,6 +284,8 @@ std::expected<void, ConfigError> validate(const Config& c) {
   if (c.admin_password.starts_with("SCRAM-SHA-256$"))
     if (auto v = codec::parse_scram_verifier(c.admin_password); !v)
       return fail("admin_password is not a valid SCRAM-SHA-256 verifier: " + v.error());
+  if (c.metrics_listen && c.metrics_listen->is_unix())
+    return fail("metrics_listen must be host:port (HTTP over TCP), not a Unix socket");
   if (c.metrics_listen && c.metrics_password.empty() && !is_loopback(c.metrics_listen->host))
     return fail(fmt::format("metrics_listen = \"{}\" is not a loopback address: set metrics_password (HTTP basic "
                             "authentication) to serve metrics beyond this host",

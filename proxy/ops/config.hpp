@@ -9,17 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "net/endpoint.hpp"
+#include "net/upstream_hosts.hpp"
+
 namespace pgsoftdelete::proxy {
 
-/// A host and a port, as written "host:port" or "[v6-address]:port".
-struct Endpoint {
-  std::string host;
-  std::uint16_t port = 0;
-  [[nodiscard]] std::string to_string() const;
-};
-
-/// Parses "host:port" or "[::1]:port"; the error says what is wrong.
-std::expected<Endpoint, std::string> parse_endpoint(std::string_view text);
+/// The upstream hosts as written, comma-separated (for messages).
+std::string to_string(const std::vector<Endpoint>& endpoints);
 
 /// Whether rewrites change the traffic.
 enum class Mode {
@@ -46,7 +42,11 @@ enum class UpstreamTls {
 /// Every setting of the proxy. Defaults are what runs with no file.
 struct Config {
   Endpoint listen{"127.0.0.1", 6432};
-  Endpoint upstream{"127.0.0.1", 5432};
+  /// The PostgreSQL servers, tried in order (or at random: load_balance_hosts) for each session until
+  /// one accepts the connection and matches target_session_attrs.
+  std::vector<Endpoint> upstream{Endpoint{"127.0.0.1", 5432, {}}};
+  TargetSessionAttrs target_session_attrs = TargetSessionAttrs::any;
+  bool load_balance_hosts = false;  ///< "random": each session tries the hosts in a random order
   unsigned io_threads = 0;                       ///< 0: one per core
   std::uint32_t max_message_size = 64u << 20;    ///< largest client message accepted, in bytes
   std::chrono::milliseconds connect_timeout{5000};   ///< server_connect_timeout_ms: TCP (and TLS) to the upstream

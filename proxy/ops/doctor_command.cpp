@@ -76,8 +76,15 @@ int run(const Options& options) {
   // The configured upstream, when there is a configuration; the PG* variables fill in the rest.
   std::vector<std::pair<std::string, std::string>> base;
   if (options.config_file) {
-    base.emplace_back("host", config.upstream.host);
-    base.emplace_back("port", std::to_string(config.upstream.port));
+    // libpq's host list: the doctor reaches the server the proxy's sessions would.
+    std::string hosts, ports;
+    for (const auto& e : config.upstream) {
+      hosts += (hosts.empty() ? "" : ",") + e.host;
+      ports += (ports.empty() ? "" : ",") + std::to_string(e.port);
+    }
+    base.emplace_back("host", hosts);
+    base.emplace_back("port", ports);
+    base.emplace_back("target_session_attrs", std::string(to_string(config.target_session_attrs)));
     base.emplace_back("sslmode", sslmode(config.upstream_tls));
     if (config.upstream_tls_ca_file) base.emplace_back("sslrootcert", config.upstream_tls_ca_file->string());
   }

@@ -14,6 +14,11 @@
 #include <openssl/evp.h>
 #include <thread>
 
+#include <boost/asio/local/stream_protocol.hpp>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "session/session.hpp"
 
 namespace pgsoftdelete::proxy {
@@ -56,6 +61,7 @@ Server::Server(Settings settings, Flags flags)
       config_(std::make_shared<const Config>(std::move(settings.config))),
       flags_(std::move(flags)),
       runtime_(std::make_shared<RuntimeHolder>(std::move(settings.runtime))),
+      upstreams_(config_->upstream, config_->target_session_attrs, config_->load_balance_hosts),
       tls_(std::move(settings.tls)) {
   const unsigned threads =
       config_->io_threads != 0 ? config_->io_threads : std::max(1u, std::thread::hardware_concurrency());
@@ -84,17 +90,21 @@ std::expected<void, std::string> Server::listen() {
   auto& ioc = *contexts_.front();
   error_code ec;
   tcp::resolver resolver(ioc);
-  auto results = resolver.resolve(config_->listen.host, std::to_string(config_->listen.port), ec);
-  if (ec || results.empty())
-    return std::unexpected("cannot resolve listen address " + config_->listen.to_string() + ": " + ec.message());
-  const tcp::endpoint endpoint = *results.begin();
-  acceptor_ = std::make_unique<tcp::acceptor>(ioc);
-  if (acceptor_->open(endpoint.protocol(), ec); !ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
-  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-  if (!ec && config_->so_reuseport) acceptor_->set_option(reuse_port(true), ec);
-  if (!ec) acceptor_->bind(endpoint, ec);
-  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return std::unexpected("cannot listen on " + config_->listen.to_string() + ": " + ec.message());
+  acceptor_ = std::make_unique<asio::basic_socket_acceptor<asio::generic::stream_protocol>>(ioc);
+  if (config_->listen.is_unix()) {
+    if (auto ok = listen_unix(config_->listen); !ok) return ok;
+  } else {
+    auto results = resolver.resolve(config_->listen.host, std::to_string(config_->listen.port), ec);
+    if (ec || results.empty())
+      return std::unexpected("cannot resolve listen address " + config_->listen.to_string() + ": " + ec.message());
+    const asio::generic::stream_protocol::endpoint endpoint(results.begin()->endpoint());
+    if (acceptor_->open(endpoint.protocol(), ec); !ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+    using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+    if (!ec && config_->so_reuseport) acceptor_->set_option(reuse_port(true), ec);
+    if (!ec) acceptor_->bind(endpoint, ec);
+    if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return std::unexpected("cannot listen on " + config_->listen.to_string() + ": " + ec.message());
+  }
   if (config_->metrics_listen) {
     const auto& m = *config_->metrics_listen;
     auto found = resolver.resolve(m.host, std::to_string(m.port), ec);
@@ -108,6 +118,44 @@ std::expected<void, std::string> Server::listen() {
     if (ec) return std::unexpected("cannot listen on metrics_listen " + m.to_string() + ": " + ec.message());
   }
   return {};
+}
+
+std::expected<void, std::string> Server::listen_unix(const Endpoint& at) {
+  namespace fs = std::filesystem;
+  const std::string& path = at.unix_path;
+  const asio::local::stream_protocol::endpoint local(path);
+  std::error_code fs_ec;
+  if (fs::is_socket(fs::symlink_status(path, fs_ec))) {
+    // Someone listening still answers; a socket left by a process that died does not.
+    asio::local::stream_protocol::socket probe(acceptor_->get_executor());
+    error_code ec;
+    probe.connect(local, ec);
+    if (!ec && !config_->so_reuseport)
+      return std::unexpected("cannot listen on " + at.to_string() + ": another process listens there (so_reuseport = "
+                             "true lets a new process take the path over while the old one drains)");
+    fs::remove(path, fs_ec);
+  }
+  error_code ec;
+  const asio::generic::stream_protocol::endpoint endpoint(local);
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  // Anyone on this host may connect, as PostgreSQL's default unix_socket_permissions (0777): the
+  // folder's permissions and the server's authentication decide who gets in.
+  if (!ec) fs::permissions(path, fs::perms::all, fs_ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return std::unexpected("cannot listen on " + at.to_string() + ": " + ec.message());
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) unix_socket_inode_ = st.st_ino;
+  return {};
+}
+
+void Server::remove_unix_socket() {
+  if (!unix_socket_inode_) return;
+  struct stat st {};
+  // A new process that took the path over (an upgrade) bound a new file there: leave it.
+  if (::stat(config_->listen.unix_path.c_str(), &st) == 0 && st.st_ino == *unix_socket_inode_)
+    ::unlink(config_->listen.unix_path.c_str());
+  unix_socket_inode_.reset();
 }
 
 awaitable<void> Server::serve_metrics(tcp::acceptor& acceptor) {
@@ -125,14 +173,26 @@ awaitable<void> Server::serve_metrics(tcp::acceptor& acceptor) {
 awaitable<std::string> Server::unready_reason() {
   if (stopping_) co_return "shutting down";
   if (!runtime_->current()) co_return "no configuration loaded";
-  // The upstream must accept a TCP connection now (bounded: a probe has its own short timeout).
-  tcp::socket probe(co_await asio::this_coro::executor);
+  // An upstream must accept a connection now (bounded: a probe has its own short timeout): the
+  // first, in the order sessions try them, that is not known to misfit target_session_attrs.
   const auto limit = std::min(config_->connect_timeout, std::chrono::milliseconds(3000));
-  const error_code ec = co_await connect_within(probe, config_->upstream.host, config_->upstream.port, limit);
-  error_code ignored;
-  probe.close(ignored);
-  if (ec) co_return "upstream " + config_->upstream.to_string() + " unreachable: " + ec.message();
-  co_return std::string();
+  std::string failures;
+  for (const std::size_t i : upstreams_.order()) {
+    const Endpoint& host = upstreams_.host(i);
+    if (const auto role = upstreams_.known(i); role && mismatch(upstreams_.attrs(), *role)) {
+      failures += (failures.empty() ? "" : "; ") + host.to_string() + ": " +
+                  std::string(*mismatch(upstreams_.attrs(), *role));
+      continue;
+    }
+    Socket probe(co_await asio::this_coro::executor);
+    const error_code ec = co_await connect_within(probe, host, limit);
+    error_code ignored;
+    probe.close(ignored);
+    if (!ec) co_return std::string();
+    failures += (failures.empty() ? "" : "; ") + host.to_string() + ": " + ec.message();
+  }
+  if (upstreams_.size() == 1) co_return "upstream " + failures;
+  co_return "no upstream ready: " + failures;
 }
 
 awaitable<void> Server::answer_metrics(tcp::socket socket) {
@@ -182,7 +242,7 @@ awaitable<void> Server::accept_loop() {
   for (;;) {
     auto& ioc = *contexts_[next++ % contexts_.size()];
     error_code ec;
-    tcp::socket socket = co_await acceptor_->async_accept(ioc.get_executor(), no_throw(ec));
+    Socket socket = co_await acceptor_->async_accept(ioc.get_executor(), no_throw(ec));
     if (ec == asio::error::operation_aborted) co_return;
     // Handing over (drain): a connection accepted meanwhile is served, not dropped.
     if (!ec && draining_) start_session(std::move(socket));
@@ -198,16 +258,17 @@ awaitable<void> Server::accept_loop() {
   }
 }
 
-void Server::start_session(tcp::socket socket) {
+void Server::start_session(Socket socket) {
   const auto id = next_session_id_++;
   auto executor = socket.get_executor();
   asio::co_spawn(
       executor,
-      [](tcp::socket s, SessionContext context, std::uint64_t session_id) -> awaitable<void> {
+      [](Socket s, SessionContext context, std::uint64_t session_id) -> awaitable<void> {
         Session session(std::move(s), std::move(context), session_id);
         co_await session.run();
       }(std::move(socket), SessionContext{config_, runtime_, &registry_, tls_, &metrics_,
-                                          config_->admin_password.empty() ? nullptr : &admin_, &catalogs_}, id),
+                                          config_->admin_password.empty() ? nullptr : &admin_, &catalogs_,
+                                          &upstreams_}, id),
       [id](std::exception_ptr e) {
         if (!e) return;
         try {
@@ -227,9 +288,11 @@ std::expected<void, std::string> Server::reload() {
   }
   const Config& next = settings->config;
   // Only the rules, the mode and the log level change while running; the rest needs a restart.
-  if (next.listen.to_string() != config_->listen.to_string() || next.upstream.to_string() != config_->upstream.to_string() ||
+  if (next.listen.to_string() != config_->listen.to_string() || to_string(next.upstream) != to_string(config_->upstream) ||
+      next.target_session_attrs != config_->target_session_attrs || next.load_balance_hosts != config_->load_balance_hosts ||
       next.io_threads != config_->io_threads || next.max_message_size != config_->max_message_size)
-    spdlog::warn("reload: listen, upstream, io_threads and max_message_size take effect only after a restart");
+    spdlog::warn("reload: listen, upstream, target_session_attrs, load_balance_hosts, io_threads and max_message_size "
+                 "take effect only after a restart");
   spdlog::set_level(spdlog::level::from_str(next.log_level));
   if (const auto old = runtime_->current(); old->engine) {
     const auto stats = old->engine->stats();
@@ -248,6 +311,7 @@ awaitable<void> Server::shutdown() {
   notify("STOPPING=1");
   error_code ignored;
   acceptor_->close(ignored);
+  remove_unix_socket();
   spdlog::info("shutting down: {} sessions; open transactions get up to {} ms to finish", registry_.size(),
                config_->shutdown_timeout.count());
   registry_.shutdown_all(false);
@@ -282,12 +346,13 @@ awaitable<void> Server::drain() {
   std::size_t taken = 0, next = 0;
   acceptor_->non_blocking(true, ec);
   for (;;) {
-    tcp::socket socket = acceptor_->accept(contexts_[next++ % contexts_.size()]->get_executor(), ec);
+    Socket socket = acceptor_->accept(contexts_[next++ % contexts_.size()]->get_executor(), ec);
     if (ec) break;
     start_session(std::move(socket));
     ++taken;
   }
   acceptor_->close(ec);
+  remove_unix_socket();
   spdlog::info("draining: listener closed ({} queued connections taken), {} sessions; they get up to {} ms to end",
                taken, registry_.size() + taken, config_->shutdown_timeout.count());
   asio::steady_timer tick(co_await asio::this_coro::executor);
@@ -339,8 +404,12 @@ int Server::run() {
     });
     spdlog::info("metrics on http://{}/metrics", config_->metrics_listen->to_string());
   }
-  spdlog::info("pgsoftdelete listening on {}, upstream {}, {} I/O threads, {}", config_->listen.to_string(),
-               config_->upstream.to_string(), contexts_.size(), describe(*runtime_->current()));
+  spdlog::info("pgsoftdelete listening on {}, upstream {}{}, {} I/O threads, {}", config_->listen.to_string(),
+               to_string(config_->upstream),
+               config_->target_session_attrs == TargetSessionAttrs::any
+                   ? std::string()
+                   : fmt::format(" (target_session_attrs = {})", to_string(config_->target_session_attrs)),
+               contexts_.size(), describe(*runtime_->current()));
   notify("READY=1");
 
   std::vector<std::thread> threads;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <mutex>
+#include <optional>
 
 #include "ops/admin_console.hpp"
 #include "net/asio.hpp"
@@ -37,7 +38,12 @@ class Server {
 
  private:
   awaitable<void> accept_loop();
-  void start_session(tcp::socket socket);
+  void start_session(Socket socket);
+  /// Binds a Unix-domain listening socket: a stale socket file is replaced; a live one only with
+  /// so_reuseport (an upgrade: the new process takes the path over while the old one drains).
+  std::expected<void, std::string> listen_unix(const Endpoint& at);
+  /// Removes the Unix socket file, if it is still this process's (not taken over by a new one).
+  void remove_unix_socket();
   /// SIGUSR2: take the queued connections, close the listener, let the sessions end on their own.
   awaitable<void> drain();
   /// The Prometheus endpoint: one small HTTP/1.1 answer per connection, each served on its own.
@@ -61,7 +67,9 @@ class Server {
   std::shared_ptr<RuntimeHolder> runtime_;
   TlsContexts tls_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
-  std::unique_ptr<tcp::acceptor> acceptor_;
+  UpstreamHosts upstreams_;
+  std::unique_ptr<asio::basic_socket_acceptor<asio::generic::stream_protocol>> acceptor_;
+  std::optional<std::uint64_t> unix_socket_inode_;  // the socket file this process bound
   std::unique_ptr<tcp::acceptor> metrics_acceptor_;
   std::unique_ptr<asio::signal_set> reload_signal_;
   std::unique_ptr<asio::signal_set> stop_signals_;

@@ -14,16 +14,25 @@ std::expected<Settings, std::string> load_settings(const Flags& flags) {
     if (!loaded) return std::unexpected(loaded.error().to_string());
     s.config = std::move(*loaded);
   }
-  const auto endpoint = [](const char* flag, const std::string& value, Endpoint& out) -> std::expected<void, std::string> {
-    auto e = parse_endpoint(value);
-    if (!e) return std::unexpected(fmt::format("{}: {}", flag, e.error()));
-    out = *e;
-    return {};
-  };
-  if (flags.listen)
-    if (auto ok = endpoint("--listen", *flags.listen, s.config.listen); !ok) return std::unexpected(ok.error());
-  if (flags.upstream)
-    if (auto ok = endpoint("--upstream", *flags.upstream, s.config.upstream); !ok) return std::unexpected(ok.error());
+  if (flags.listen) {
+    auto e = parse_endpoint(*flags.listen, 6432);
+    if (!e) return std::unexpected("--listen: " + e.error());
+    s.config.listen = std::move(*e);
+  }
+  if (flags.upstream) {
+    // Several hosts comma-separated, as in libpq's host list.
+    std::vector<Endpoint> hosts;
+    std::string_view rest = *flags.upstream;
+    for (;;) {
+      const auto comma = rest.find(',');
+      auto e = parse_endpoint(rest.substr(0, comma));
+      if (!e) return std::unexpected("--upstream: " + e.error());
+      hosts.push_back(std::move(*e));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    s.config.upstream = std::move(hosts);
+  }
   if (flags.rules) s.config.rules = *flags.rules;
   if (flags.mode) {
     auto m = parse_mode(*flags.mode);

@@ -36,16 +36,9 @@ constexpr std::string_view too_many_connections = "53300";
 constexpr int max_encryption_requests = 2;
 constexpr char reject_encryption = 'N';
 
-std::string describe(const tcp::socket& socket) {
-  error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  if (ec) return "unknown";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-
 }  // namespace
 
-Session::Session(tcp::socket client, SessionContext context, std::uint64_t id)
+Session::Session(Socket client, SessionContext context, std::uint64_t id)
     : client_(std::move(client)),
       upstream_(client_.get_executor()),
       client_io_(client_),
@@ -60,6 +53,7 @@ Session::Session(tcp::socket client, SessionContext context, std::uint64_t id)
       metrics_(context.metrics),
       admin_(context.admin),
       catalogs_(context.catalogs),
+      upstreams_(context.upstreams),
       login_timer_(client_.get_executor()),
       server_timer_(client_.get_executor()),
       idle_timer_(client_.get_executor()) {}
@@ -78,9 +72,13 @@ class Session::ReadyTap final : public MessageHandler {
  public:
   ReadyTap(Session& session, MessageHandler& inner) : session_(session), inner_(inner) {}
   [[nodiscard]] codec::StreamFramer::TypeSet inspected() const override {
-    return inner_.inspected() | codec::type_set(codec::backend::ready_for_query, codec::backend::authentication);
+    return inner_.inspected() | own_types();
   }
   Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override {
+    if (header.type == codec::backend::parameter_status) session_.on_parameter_status(bytes);
+    // Before anything else sees the login's end: a server that does not fit is not used at all.
+    if (header.type == codec::backend::ready_for_query && !session_.logged_in_ && !session_.server_fits())
+      return Verdict::replace;
     if (header.type == codec::backend::authentication) {
       // A request the client cannot answer, or one after the login, is the server misbehaving.
       const auto code = bytes.size() >= codec::header_size + 4
@@ -102,8 +100,7 @@ class Session::ReadyTap final : public MessageHandler {
     // Every handler forwards what it does not know, so the inner one sees all that reaches us (more
     // than its own types while the rewriter reads the answer to its catalog query).
     const Verdict verdict = inner_.on_message(header, bytes, out);
-    if (auto& types = out.inspect_request())
-      *types |= codec::type_set(codec::backend::ready_for_query, codec::backend::authentication);
+    if (auto& types = out.inspect_request()) *types |= own_types();
     if (header.type == codec::backend::ready_for_query && bytes.size() > codec::header_size) {
       session_.status_ = bytes[codec::header_size];
       session_.set_state(session_.status_ == codec::transaction_status::idle ? SessionState::idle
@@ -117,6 +114,13 @@ class Session::ReadyTap final : public MessageHandler {
   }
 
  private:
+  /// ParameterStatus too when the server's role matters (several hosts, target_session_attrs).
+  [[nodiscard]] codec::StreamFramer::TypeSet own_types() const {
+    auto types = codec::type_set(codec::backend::ready_for_query, codec::backend::authentication);
+    if (session_.upstreams_->attrs() != TargetSessionAttrs::any) types |= codec::type_set(codec::backend::parameter_status);
+    return types;
+  }
+
   Session& session_;
   MessageHandler& inner_;
 };
@@ -188,7 +192,7 @@ void Session::await_server_login_step() {
     }
     end_with(sqlstate::unable_to_connect,
              fmt::format("pgsoftdelete: upstream {} did not answer the login within {} ms (server_login_timeout_ms)",
-                         config_->upstream.to_string(), config_->server_login_timeout.count()),
+                         upstream_name(), config_->server_login_timeout.count()),
              reason);
   });
 }
@@ -246,7 +250,7 @@ void Session::begin_shutdown(bool force) {
 
 awaitable<void> Session::run() {
   const auto started = std::chrono::steady_clock::now();
-  peer_ = describe(client_);
+  peer_ = describe_peer(client_);
   spdlog::info("s{} opened from {}", id_, peer_);
   auto control = std::make_shared<SessionControl>();
   control->shutdown = [this](bool force) { begin_shutdown(force); };
@@ -258,7 +262,7 @@ awaitable<void> Session::run() {
   Metrics::add(metrics_->connections_opened);
   metrics_->enter(state_);
   error_code ignored;
-  client_.set_option(tcp::no_delay(true), ignored);
+  if (is_tcp(client_)) client_.set_option(tcp::no_delay(true), ignored);
 
   // A client that never finishes its login must not hold a session forever.
   bool timed_out = false;
@@ -284,11 +288,8 @@ awaitable<void> Session::run() {
     close_reason_ = co_await run_admin_console(client_io_, client_writer_, *admin_, user_, id_,
                                                [this] { login_timer_.cancel(); });
   } else if (startup && !timed_out) {
-    error_code ec = co_await connect_upstream(upstream_);
-    std::optional<std::string> failure;
-    if (ec) {
-      failure = ec.message();
-    } else {
+    std::optional<std::string> failure = co_await connect_upstream();
+    if (!failure) {
       await_server_login_step();  // TLS negotiation, then the answer to the startup packet
       failure = co_await upstream_tls();
       if (failure && server_timed_out_)
@@ -296,9 +297,9 @@ awaitable<void> Session::run() {
     }
     if (failure) {
       Metrics::add(metrics_->upstream_connect_failures);
-      spdlog::warn("s{} cannot connect to upstream {}: {}", id_, config_->upstream.to_string(), *failure);
-      co_await send_fatal(sqlstate::unable_to_connect, "pgsoftdelete: could not connect to upstream " +
-                                                           config_->upstream.to_string() + ": " + *failure);
+      spdlog::warn("s{} cannot connect to upstream {}: {}", id_, upstream_name(), *failure);
+      co_await send_fatal(sqlstate::unable_to_connect,
+                          "pgsoftdelete: could not connect to upstream " + upstream_name() + ": " + *failure);
       close_reason_ = "upstream unreachable";
     } else {
       co_await upstream_writer_.write(asio::buffer(*startup));
@@ -453,7 +454,9 @@ awaitable<bool> Session::answer_ssl_request() {
 
 awaitable<std::optional<std::string>> Session::upstream_tls() {
   const UpstreamTls mode = config_->upstream_tls;
-  if (mode == UpstreamTls::disable || !tls_.upstream) co_return std::nullopt;
+  const Endpoint& upstream = upstreams_->host(*host_);
+  // PostgreSQL offers no TLS on Unix sockets, and libpq asks for none there.
+  if (mode == UpstreamTls::disable || !tls_.upstream || upstream.is_unix()) co_return std::nullopt;
   // SSLRequest, then one byte: 'S' to go on in TLS, 'N' to stay in clear.
   std::string request;
   codec::put_u32(request, 8);
@@ -468,7 +471,7 @@ awaitable<std::optional<std::string>> Session::upstream_tls() {
   }
   if (answer != 'S') co_return "unexpected answer to SSLRequest";
   auto& stream = upstream_io_.start_tls(*tls_.upstream);
-  const std::string& host = config_->upstream.host;
+  const std::string& host = upstream.host;
   error_code not_an_address;
   asio::ip::make_address(host, not_an_address);
   if (not_an_address) SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());  // SNI: names only
@@ -479,22 +482,88 @@ awaitable<std::optional<std::string>> Session::upstream_tls() {
 }
 
 awaitable<void> Session::forward_cancel(const std::string& packet) {
-  // The client holds the server's own BackendKeyData (it was relayed untouched), so the
-  // request goes to the upstream as it is, on a connection of its own.
-  tcp::socket socket(client_.get_executor());
-  error_code ec = co_await connect_upstream(socket);
-  if (!ec) {
-    Transport transport(socket);
-    SerialWriter writer(transport);
-    ec = co_await writer.write(asio::buffer(packet));
+  // The client holds the server's own BackendKeyData (it was relayed untouched), so the request
+  // goes to the upstream as it is, on a connection of its own. Which of several hosts the key
+  // belongs to is not known here: each gets it (a server ignores a key that is not its own).
+  std::string outcome;
+  for (std::size_t i = 0; i < upstreams_->size(); ++i) {
+    Socket socket(client_.get_executor());
+    error_code ec = co_await connect_within(socket, upstreams_->host(i), config_->connect_timeout);
+    if (!ec) {
+      Transport transport(socket);
+      SerialWriter writer(transport);
+      ec = co_await writer.write(asio::buffer(packet));
+    }
+    if (upstreams_->size() > 1) outcome += (outcome.empty() ? "" : ", ") + upstreams_->host(i).to_string() + " ";
+    outcome += ec ? "not forwarded: " + ec.message() : "forwarded";
+    socket.close(ec);
   }
-  close_reason_ = ec ? "cancel request not forwarded: " + ec.message() : "cancel request forwarded";
+  close_reason_ = "cancel request " + outcome;
   spdlog::info("s{} {}", id_, close_reason_);
-  socket.close(ec);
 }
 
-awaitable<error_code> Session::connect_upstream(tcp::socket& socket) {
-  co_return co_await connect_within(socket, config_->upstream.host, config_->upstream.port, config_->connect_timeout);
+awaitable<std::optional<std::string>> Session::connect_upstream() {
+  std::string failures;
+  for (const std::size_t i : upstreams_->order()) {
+    error_code ignored;
+    upstream_.close(ignored);
+    const error_code ec = co_await connect_within(upstream_, upstreams_->host(i), config_->connect_timeout);
+    if (!ec) {
+      host_ = i;
+      co_return std::nullopt;
+    }
+    if (upstreams_->size() > 1) failures += (failures.empty() ? "" : "; ") + upstreams_->host(i).to_string() + ": ";
+    failures += ec.message();
+    if (shutting_down_ || ended_) break;
+  }
+  co_return failures;
+}
+
+std::string Session::upstream_name() const {
+  return host_ ? upstreams_->host(*host_).to_string() : to_string(config_->upstream);
+}
+
+void Session::on_parameter_status(std::string_view bytes) {
+  // ParameterStatus: name NUL value NUL.
+  const std::string_view body = bytes.substr(codec::header_size);
+  const auto nul = body.find('\0');
+  if (nul == std::string_view::npos) return;
+  const std::string_view name = body.substr(0, nul);
+  std::string_view value = body.substr(nul + 1);
+  value = value.substr(0, value.find('\0'));
+  if (name == "in_hot_standby") {
+    server_role_.hot_standby = value == "on";
+    role_reported_ = true;
+  } else if (name == "default_transaction_read_only") {
+    server_role_.read_only = value == "on";
+  } else {
+    return;
+  }
+  // After the login: the server changed (a promoted standby reports in_hot_standby = off).
+  if (logged_in_ && role_reported_) upstreams_->learn(*host_, server_role_);
+}
+
+bool Session::server_fits() {
+  const auto attrs = upstreams_->attrs();
+  if (attrs == TargetSessionAttrs::any) return true;
+  std::string problem;
+  if (!role_reported_) {
+    problem = "the server does not report in_hot_standby (PostgreSQL 14 or later does)";
+  } else {
+    upstreams_->learn(*host_, server_role_);
+    if (const auto why = mismatch(attrs, server_role_)) problem = *why;
+  }
+  if (problem.empty()) return true;
+  const bool others = upstreams_->size() > 1;
+  spdlog::warn("s{} upstream {} does not fit target_session_attrs = {}: {}", id_, upstream_name(), to_string(attrs), problem);
+  // The client logged in to this server itself (its password went to it, not to the proxy), so the
+  // proxy cannot log in to another host for it: it ends this session, and the next ones try the
+  // hosts known to fit first.
+  end_with(sqlstate::unable_to_connect,
+           fmt::format("pgsoftdelete: upstream {}: {} (target_session_attrs = {}){}", upstream_name(), problem,
+                       to_string(attrs), others ? "; connect again: new connections try the other hosts first" : ""),
+           "upstream does not fit target_session_attrs");
+  return false;
 }
 
 awaitable<void> Session::relay() {
@@ -549,7 +618,7 @@ awaitable<void> Session::client_to_server(MessagePump& pump) {
     case PumpEnd::Kind::write_error:
       close_reason_ = "upstream write failed: " + end.detail;
       co_await send_fatal(sqlstate::connection_failure,
-                          "pgsoftdelete: lost connection to upstream " + config_->upstream.to_string());
+                          "pgsoftdelete: lost connection to upstream " + upstream_name());
       break;
     case PumpEnd::Kind::malformed:
       close_reason_ = "malformed message from client: " + end.detail;
@@ -589,7 +658,7 @@ awaitable<void> Session::server_to_client(MessagePump& pump) {
         close_reason_ = "upstream connection lost: " + end.detail;
         spdlog::warn("s{} {}", id_, close_reason_);
         co_await send_fatal(sqlstate::connection_failure,
-                            "pgsoftdelete: lost connection to upstream " + config_->upstream.to_string());
+                            "pgsoftdelete: lost connection to upstream " + upstream_name());
       }
       break;
     case PumpEnd::Kind::write_error:
@@ -599,7 +668,7 @@ awaitable<void> Session::server_to_client(MessagePump& pump) {
       close_reason_ = "malformed message from upstream: " + end.detail;
       spdlog::warn("s{} {}", id_, close_reason_);
       co_await send_fatal(sqlstate::connection_failure,
-                          "pgsoftdelete: upstream " + config_->upstream.to_string() + " sent an invalid message");
+                          "pgsoftdelete: upstream " + upstream_name() + " sent an invalid message");
       break;
   }
 }
@@ -613,9 +682,9 @@ awaitable<void> Session::send_fatal(std::string_view code, std::string_view mess
 
 void Session::close_both() {
   error_code ignored;
-  client_.shutdown(tcp::socket::shutdown_both, ignored);
+  client_.shutdown(Socket::shutdown_both, ignored);
   client_.close(ignored);
-  upstream_.shutdown(tcp::socket::shutdown_both, ignored);
+  upstream_.shutdown(Socket::shutdown_both, ignored);
   upstream_.close(ignored);
 }
 

@@ -23,6 +23,7 @@
 #include "session/session_registry.hpp"
 #include "net/tls.hpp"
 #include "net/transport.hpp"
+#include "net/upstream_hosts.hpp"
 
 namespace pgsoftdelete::proxy {
 
@@ -35,13 +36,14 @@ struct SessionContext {
   Metrics* metrics = nullptr;             ///< outlives every session
   const AdminContext* admin = nullptr;    ///< the console, or null
   CatalogStore* catalogs = nullptr;       ///< the databases' catalogs (outlives every session), or null
+  UpstreamHosts* upstreams = nullptr;     ///< the servers and their known roles (outlives every session)
 };
 
 /// Serves one client until either side closes. Lives in the coroutine frame of run(); all of
 /// its work runs on the executor of the client socket.
 class Session {
  public:
-  Session(tcp::socket client, SessionContext context, std::uint64_t id);
+  Session(Socket client, SessionContext context, std::uint64_t id);
 
   /// Runs the session to its end. Routine failures are logged, not thrown.
   awaitable<void> run();
@@ -53,8 +55,15 @@ class Session {
   /// Reads one untyped startup-phase packet (length-prefixed, capped).
   awaitable<std::optional<std::string>> read_startup_packet();
   awaitable<void> forward_cancel(const std::string& packet);
-  /// Connects `socket` to the upstream within the connect timeout.
-  awaitable<error_code> connect_upstream(tcp::socket& socket);
+  /// Connects upstream_ to the first host, in the order UpstreamHosts gives, that accepts within the
+  /// connect timeout (host_ then names it); the error lists each host's failure.
+  awaitable<std::optional<std::string>> connect_upstream();
+  /// The host the session uses (all of them before it has one), for messages.
+  [[nodiscard]] std::string upstream_name() const;
+  /// A ParameterStatus from the server: what it says of its role (target_session_attrs).
+  void on_parameter_status(std::string_view bytes);
+  /// At the login's end: whether the server fits target_session_attrs; ends the session when not.
+  [[nodiscard]] bool server_fits();
   /// Answers an SSLRequest: 'S' and a TLS handshake when TLS is configured, 'N' otherwise.
   awaitable<bool> answer_ssl_request();
   /// Negotiates TLS with the upstream as upstream_tls says; the error says why it failed.
@@ -91,8 +100,8 @@ class Session {
   /// Checks, every quarter of client_idle_timeout, whether the client has been idle that long.
   void watch_idle();
 
-  tcp::socket client_;
-  tcp::socket upstream_;
+  Socket client_;
+  Socket upstream_;
   Transport client_io_;
   Transport upstream_io_;
   TlsContexts tls_;
@@ -110,6 +119,11 @@ class Session {
   Metrics* metrics_;
   const AdminContext* admin_;
   CatalogStore* catalogs_;
+  UpstreamHosts* upstreams_;
+  std::optional<std::size_t> host_;  // the upstream host in use, once connected
+  // What the server reported of its role; checked against target_session_attrs at the login's end.
+  ServerRole server_role_;
+  bool role_reported_ = false;
   SessionState state_ = SessionState::startup;
   void set_state(SessionState next);
   // Shutdown state, all on the session's executor.

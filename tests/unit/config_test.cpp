@@ -21,7 +21,9 @@ TEST_CASE("an empty file gives the defaults") {
   auto c = parse_config("", "proxy.toml");
   REQUIRE(c);
   CHECK(c->listen.to_string() == "127.0.0.1:6432");
-  CHECK(c->upstream.to_string() == "127.0.0.1:5432");
+  CHECK(to_string(c->upstream) == "127.0.0.1:5432");
+  CHECK(c->target_session_attrs == TargetSessionAttrs::any);
+  CHECK_FALSE(c->load_balance_hosts);
   CHECK(c->io_threads == 0);
   CHECK(c->log_level == "info");
   CHECK_FALSE(c->rules);
@@ -46,8 +48,9 @@ so_reuseport = true
   REQUIRE(c);
   CHECK(c->listen.host == "0.0.0.0");
   CHECK(c->listen.port == 7000);
-  CHECK(c->upstream.host == "::1");
-  CHECK(c->upstream.to_string() == "[::1]:5433");
+  REQUIRE(c->upstream.size() == 1);
+  CHECK(c->upstream[0].host == "::1");
+  CHECK(to_string(c->upstream) == "[::1]:5433");
   CHECK(c->io_threads == 3);
   CHECK(c->max_message_size == 2048);
   CHECK(c->connect_timeout.count() == 250);
@@ -76,6 +79,20 @@ TEST_CASE("errors name the file, the line and the key") {
       {"syntax error", "listen = \n", "proxy.toml:1: "},
       {"duplicate key", "io_threads = 1\nio_threads = 2", "proxy.toml:2: "},
       {"not a boolean", "\nso_reuseport = \"yes\"", "proxy.toml:2: key \"so_reuseport\" must be true or false"},
+      {"bad host in a list", "upstream = [\"db1:5432\",\n  \"db2\"]",
+       "proxy.toml:2: key \"upstream\": \"db2\" is not of the form host:port or unix:/path"},
+      {"empty host list", "\nupstream = []", "proxy.toml:2: key \"upstream\" must name at least one server"},
+      {"number in a host list", "upstream = [5432]", "proxy.toml:1: key \"upstream\" must be a string"},
+      {"relative socket", "listen = \"unix:run/x\"", "proxy.toml:1: key \"listen\": \"unix:run/x\": a Unix socket needs an absolute path"},
+      {"bad socket port", "upstream = \"unix:/tmp/.s.PGSQL.x\"",
+       "proxy.toml:1: key \"upstream\": \"unix:/tmp/.s.PGSQL.x\": a socket named .s.PGSQL.PORT needs a valid port"},
+      {"bad target", "\n\ntarget_session_attrs = \"master\"",
+       "proxy.toml:3: key \"target_session_attrs\" must be one of any, read-write, read-only, primary, standby, "
+       "prefer-standby; not \"master\""},
+      {"bad balance", "load_balance_hosts = \"yes\"",
+       "proxy.toml:1: key \"load_balance_hosts\" must be one of disable, random; not \"yes\""},
+      {"metrics on a socket", "metrics_listen = \"unix:/tmp/m\"",
+       "proxy.toml: metrics_listen must be host:port (HTTP over TCP), not a Unix socket"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
@@ -97,6 +114,60 @@ TEST_CASE("parse_endpoint") {
   CHECK_FALSE(parse_endpoint("host:"));
   CHECK_FALSE(parse_endpoint("host:0"));
   CHECK_FALSE(parse_endpoint("host:12x"));
+  CHECK_FALSE(parse_endpoint("unix:"));
+  CHECK_FALSE(parse_endpoint("unix:/" + std::string(120, 'x')));
+}
+
+TEST_CASE("Unix sockets are written as libpq names them: a folder and a port, or the socket file") {
+  struct Case {
+    const char* name;
+    const char* text;
+    std::uint16_t default_port;
+    const char* path;
+    const char* host;
+    std::uint16_t port;
+  };
+  const Case cases[] = {
+      {"folder, upstream default port", "unix:/var/run/postgresql", 5432, "/var/run/postgresql/.s.PGSQL.5432",
+       "/var/run/postgresql", 5432},
+      {"folder with a trailing slash", "unix:/tmp/", 6432, "/tmp/.s.PGSQL.6432", "/tmp", 6432},
+      {"socket file names its port", "unix:/run/pgsoftdelete/.s.PGSQL.6433", 6432, "/run/pgsoftdelete/.s.PGSQL.6433",
+       "/run/pgsoftdelete", 6433},
+      {"socket file in the root", "unix:/.s.PGSQL.7000", 5432, "/.s.PGSQL.7000", "/", 7000},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    const auto e = parse_endpoint(c.text, c.default_port);
+    REQUIRE(e);
+    CHECK(e->is_unix());
+    CHECK(e->unix_path == c.path);
+    CHECK(e->host == c.host);
+    CHECK(e->port == c.port);
+    CHECK(e->to_string() == std::string("unix:") + c.path);
+  }
+  CHECK_FALSE(parse_endpoint("db:5432")->is_unix());
+}
+
+TEST_CASE("several upstream hosts, target_session_attrs and load_balance_hosts are read") {
+  auto c = parse_config(R"(
+upstream = ["db1:5432", "[::1]:5433", "unix:/var/run/postgresql"]
+target_session_attrs = "read-write"
+load_balance_hosts = "random"
+listen = "unix:/run/pgsoftdelete/.s.PGSQL.6432"
+)",
+                        "proxy.toml");
+  REQUIRE(c);
+  REQUIRE(c->upstream.size() == 3);
+  CHECK(to_string(c->upstream) == "db1:5432, [::1]:5433, unix:/var/run/postgresql/.s.PGSQL.5432");
+  CHECK(c->target_session_attrs == TargetSessionAttrs::read_write);
+  CHECK(c->load_balance_hosts);
+  CHECK(c->listen.unix_path == "/run/pgsoftdelete/.s.PGSQL.6432");
+  for (const auto* attrs : {"any", "read-write", "read-only", "primary", "standby", "prefer-standby"}) {
+    CAPTURE(attrs);
+    auto parsed = parse_config(std::string("target_session_attrs = \"") + attrs + "\"", "proxy.toml");
+    REQUIRE(parsed);
+    CHECK(to_string(parsed->target_session_attrs) == attrs);
+  }
 }
 
 TEST_CASE("timeouts, connection limits and pipeline limits are read, with PgBouncer-like defaults") {

@@ -22,6 +22,22 @@ Cluster::Cluster() : port_(free_port()) {
   if (r.status != 0) throw std::runtime_error("cannot start PostgreSQL: " + r.output);
 }
 
+Cluster::Cluster(StandbyOf of) : port_(free_port()) {
+  char dir_template[] = "/tmp/pgsd-test-XXXXXX";
+  if (::mkdtemp(dir_template) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = dir_template;
+  auto r = run_command(script + " standby " + dir_.string() + " " + std::to_string(port_) + " " +
+                       std::to_string(of.primary.port()));
+  if (r.status != 0) throw std::runtime_error("cannot start the standby: " + r.output);
+}
+
+void Cluster::stop() { run_command(script + " stop " + dir_.string()); }
+
+void Cluster::promote() {
+  auto r = run_command(script + " promote " + dir_.string());
+  if (r.status != 0) throw std::runtime_error("cannot promote the standby: " + r.output);
+}
+
 Cluster::~Cluster() {
   run_command(script + " stop " + dir_.string());
   std::error_code ec;

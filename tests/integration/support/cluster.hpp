@@ -8,9 +8,17 @@
 
 namespace pgsoftdelete::test {
 
+class Cluster;
+
+/// Asks Cluster's constructor for a streaming standby of `primary` (pg_basebackup -R).
+struct StandbyOf {
+  const Cluster& primary;
+};
+
 class Cluster {
  public:
   Cluster();
+  explicit Cluster(StandbyOf of);
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
@@ -24,6 +32,10 @@ class Cluster {
   void prepend_hba(const std::string& line);
   /// Runs SQL as the superuser, straight to the server; throws if it fails.
   void sql(const std::string& statement) const;
+  /// Stops the server at once (as a crash would); the folder stays until destruction.
+  void stop();
+  /// Promotes a standby to a primary; returns once it accepts writes.
+  void promote();
 
  private:
   std::filesystem::path dir_;

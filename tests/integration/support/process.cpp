@@ -1,6 +1,8 @@
 // Child processes for tests; see process.hpp.
 #include "support/process.hpp"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -49,11 +51,14 @@ ProxyProcess::ProxyProcess(std::vector<std::string> args) : ProxyProcess(std::mo
 
 ProxyProcess::ProxyProcess(std::vector<std::string> args, std::uint16_t port)
     : port_(port != 0 ? port : free_port()) {
-  const bool shared = port != 0;
+  // A caller's own --listen (a Unix socket) or port: wait for the log rather than a TCP port.
+  const bool own_listen = std::find(args.begin(), args.end(), "--listen") != args.end();
+  const bool shared = port != 0 || own_listen;
   char dir_template[] = "/tmp/pgsd-proxy-XXXXXX";
   if (::mkdtemp(dir_template) == nullptr) throw std::runtime_error("mkdtemp failed");
   log_file_ = std::filesystem::path(dir_template) / "proxy.log";
-  args.insert(args.begin(), {PGSD_BINARY, "--listen", "127.0.0.1:" + std::to_string(port_)});
+  if (own_listen) args.insert(args.begin(), PGSD_BINARY);
+  else args.insert(args.begin(), {PGSD_BINARY, "--listen", "127.0.0.1:" + std::to_string(port_)});
   pid_ = ::fork();
   if (pid_ == 0) {
     std::FILE* log = std::fopen(log_file_.c_str(), "w");

@@ -20,7 +20,8 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout);
 /// A running pgsoftdelete, stopped (SIGTERM, then SIGKILL) when destroyed. Its stderr goes to a file.
 class ProxyProcess {
  public:
-  /// Starts the binary with `args` after --listen 127.0.0.1:<port()>.
+  /// Starts the binary with `args` after --listen 127.0.0.1:<port()> (unless `args` has its own
+  /// --listen: then returns once the log says it listens).
   explicit ProxyProcess(std::vector<std::string> args);
   /// The same on a port of the caller's choice (so_reuseport: one another process listens on too);
   /// then returns once the log says it listens.

@@ -1,0 +1,104 @@
+// Unix-domain sockets on both sides (issue 15): the proxy listens on a socket named as libpq names
+// PostgreSQL's (so `psql -h DIR -p PORT` finds it) and reaches the server through the server's own
+// socket. A stale socket file left by a killed process is replaced; a live one is not taken over.
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "support/cluster.hpp"
+#include "support/pq.hpp"
+#include "support/process.hpp"
+#include "support/seed.hpp"
+
+using namespace pgsoftdelete::test;
+
+namespace {
+
+struct SocketFolder {
+  SocketFolder() {
+    char dir_template[] = "/tmp/pgsd-sock-XXXXXX";
+    if (::mkdtemp(dir_template) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = dir_template;
+  }
+  ~SocketFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::filesystem::path path;
+};
+
+std::vector<std::string> unix_args(const SocketFolder& folder, std::uint16_t port) {
+  return {"--listen", "unix:" + folder.path.string() + "/.s.PGSQL." + std::to_string(port),
+          "--upstream", "unix:" + cluster().dir().string() + "/.s.PGSQL." + std::to_string(cluster().port()),
+          "--rules", seed_rules().string()};
+}
+
+std::string via_socket(const SocketFolder& folder, std::uint16_t port) {
+  return "host=" + folder.path.string() + " port=" + std::to_string(port) + " dbname=postgres user=postgres";
+}
+
+}  // namespace
+
+TEST_CASE("Unix sockets on both sides: psql -h FOLDER -p PORT, the server reached on its socket, rules applied") {
+  reset_seed();
+  SocketFolder folder;
+  const auto port = free_port();
+  ProxyProcess proxy(unix_args(folder, port));
+  const auto socket_file = folder.path / (".s.PGSQL." + std::to_string(port));
+  CHECK(std::filesystem::is_socket(socket_file));
+
+  // psql finds the socket from the folder and the port alone, as it finds PostgreSQL's.
+  const auto r = run_command(std::string(PGSD_PG_BIN) + "/psql -X -A -t -h " + folder.path.string() + " -p " +
+                             std::to_string(port) + " -U postgres -d postgres -c 'SELECT count(*) FROM humans'");
+  CHECK(r.status == 0);
+  CHECK(r.output == "3\n");  // 5 humans, 2 soft-deleted
+
+  Conn c(via_socket(folder, port));
+  REQUIRE_MESSAGE(c.ok(), c.error());
+  CHECK(c.scalar("SELECT inet_server_addr() IS NULL") == "t");  // the server sees a Unix-socket client
+  CHECK(c.exec("DELETE FROM humans WHERE id = 1").tag() == "DELETE 1");
+  CHECK(c.scalar("SELECT count(*) FROM humans") == "2");
+  Conn direct(cluster().conninfo());
+  CHECK(direct.scalar("SELECT is_deleted FROM humans WHERE id = 1") == "t");
+  // Extended protocol and a cancel request, both through the sockets.
+  CHECK(c.exec_params("SELECT name FROM humans WHERE id = $1", {"2"}).value() == "Grace");
+  PGcancel* cancel = PQgetCancel(c.get());
+  REQUIRE(PQsendQuery(c.get(), "SELECT pg_sleep(30)") == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  char err[256];
+  CHECK(PQcancel(cancel, err, sizeof err) == 1);
+  PQfreeCancel(cancel);
+  Result cancelled(PQgetResult(c.get()));
+  CHECK(cancelled.sqlstate() == "57014");
+  while (PGresult* rest = PQgetResult(c.get())) PQclear(rest);
+  CHECK(proxy.log().find("opened from unix socket") != std::string::npos);
+
+  // The socket file goes with the process.
+  proxy.signal(SIGTERM);
+  CHECK(proxy.wait_exit(std::chrono::seconds(10)) == 0);
+  CHECK_FALSE(std::filesystem::exists(socket_file));
+}
+
+TEST_CASE("a stale socket file is replaced; a live one is refused without so_reuseport") {
+  SocketFolder folder;
+  const auto port = free_port();
+  const auto socket_file = folder.path / (".s.PGSQL." + std::to_string(port));
+  {
+    ProxyProcess killed(unix_args(folder, port));
+    killed.signal(SIGKILL);
+    killed.wait_exit(std::chrono::seconds(5));
+  }
+  REQUIRE(std::filesystem::is_socket(socket_file));  // left behind
+  ProxyProcess proxy(unix_args(folder, port));
+  Conn c(via_socket(folder, port));
+  CHECK_MESSAGE(c.ok(), c.error());
+
+  const auto second = run_command(std::string(PGSD_BINARY) + " --listen unix:" + socket_file.string() +
+                                  " --upstream " + cluster().endpoint());
+  CHECK(second.status != 0);
+  CHECK(second.output.find("another process listens there") != std::string::npos);
+  Conn still(via_socket(folder, port));  // the first one still serves
+  CHECK_MESSAGE(still.ok(), still.error());
+}
