@@ -10,6 +10,7 @@ packages=(
   libpg-query-dev protobuf-compiler libprotobuf-dev
   libsystemd-dev libpq-dev postgresql-15 postgresql-client-15
   python3-psycopg2 systemd curl openssl
+  pgbouncer haproxy
 )
 
 "$(dirname "$0")/apt-install.sh" "${packages[@]}"
@@ -19,6 +20,16 @@ if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q
   [ "$(id -u)" = 0 ] || sudo=(sudo)
   "${sudo[@]}" pg_ctlcluster 15 main stop 2>/dev/null || true
 fi
+
+# PgBouncer and haproxy are for the deployment tests, which run their own; Debian's services (when
+# systemd runs them) would hold ports 6432 and the like.
+for service in pgbouncer haproxy; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
+    sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    "${sudo[@]}" systemctl stop "$service" 2>/dev/null || true
+  fi
+done
 
 # With --clients, also the drivers and ORMs of the client matrix (tests/clients/*): each folder
 # installs its own. The demo does not need them; the tests do.

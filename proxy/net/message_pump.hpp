@@ -30,6 +30,8 @@ class Outbox {
   /// Queues bytes to send instead of the message (any number of whole messages, or none).
   void send(std::string bytes) { owned_.push_back(std::move(bytes)); }
   [[nodiscard]] bool empty() const { return owned_.empty(); }
+  /// What was queued so far (for tests and logs).
+  [[nodiscard]] const std::vector<std::string>& queued() const { return owned_; }
   /// From the next message on, deliver these types whole (e.g. DataRows of the proxy's own query).
   void inspect(codec::StreamFramer::TypeSet types) { inspect_ = types; }
   [[nodiscard]] std::optional<codec::StreamFramer::TypeSet>& inspect_request() { return inspect_; }

@@ -98,6 +98,8 @@ codec::TextResult show_config(const AdminContext& c) {
       {"upstream", to_string(cfg.upstream)},
       {"target_session_attrs", std::string(to_string(cfg.target_session_attrs))},
       {"load_balance_hosts", cfg.load_balance_hosts ? "random" : "disable"},
+      {"session_hints", cfg.hints_in_proxy ? "proxy" : "forward"},
+      {"prepared_statements", cfg.unnamed_statements ? "unnamed" : "named"},
       {"io_threads", std::to_string(cfg.io_threads)},
       {"max_message_size", std::to_string(cfg.max_message_size)},
       {"server_connect_timeout_ms", std::to_string(cfg.connect_timeout.count())},

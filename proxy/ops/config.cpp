@@ -39,6 +39,10 @@ class Reader {
                                  {"read-only", TargetSessionAttrs::read_only}, {"primary", TargetSessionAttrs::primary},
                                  {"standby", TargetSessionAttrs::standby},
                                  {"prefer-standby", TargetSessionAttrs::prefer_standby}}, c.target_session_attrs);
+      else if (name == "session_hints")
+        ok = choice(node, name, {{"forward", false}, {"proxy", true}}, c.hints_in_proxy);
+      else if (name == "prepared_statements")
+        ok = choice(node, name, {{"named", false}, {"unnamed", true}}, c.unnamed_statements);
       else if (name == "load_balance_hosts")
         ok = choice(node, name, {{"disable", false}, {"random", true}}, c.load_balance_hosts);
       else if (name == "io_threads") ok = integer(node, name, 0, 1024, c.io_threads);

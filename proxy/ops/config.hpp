@@ -47,6 +47,13 @@ struct Config {
   std::vector<Endpoint> upstream{Endpoint{"127.0.0.1", 5432, {}}};
   TargetSessionAttrs target_session_attrs = TargetSessionAttrs::any;
   bool load_balance_hosts = false;  ///< "random": each session tries the hosts in a random order
+  /// session_hints = "proxy": pgsoftdelete.* hints (SET, startup parameters) stay in the proxy and
+  /// are not sent to the server (a transaction pooler behind would mix them between clients).
+  bool hints_in_proxy = false;
+  /// prepared_statements = "unnamed": each client statement, and each variant the proxy makes, is
+  /// prepared as the server's unnamed statement in the batch that uses it (PgBouncer before 1.21 in
+  /// transaction mode keeps no named statements for a client).
+  bool unnamed_statements = false;
   unsigned io_threads = 0;                       ///< 0: one per core
   std::uint32_t max_message_size = 64u << 20;    ///< largest client message accepted, in bytes
   std::chrono::milliseconds connect_timeout{5000};   ///< server_connect_timeout_ms: TCP (and TLS) to the upstream

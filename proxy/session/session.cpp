@@ -395,6 +395,9 @@ awaitable<std::optional<std::string>> Session::read_startup() {
           co_return std::nullopt;
         }
         if (!co_await accept_startup_hints(decoded.packet)) co_return std::nullopt;
+        // session_hints = "proxy": the server (a pooler behind, which refuses parameters it does not
+        // know) never sees them.
+        if (config_->hints_in_proxy && runtime_->current()->engine) co_return without_startup_hints(decoded.packet);
         co_return std::move(*packet);
     }
   }
@@ -584,7 +587,8 @@ awaitable<void> Session::relay() {
     };
     rewriter.emplace(client_.get_executor(), *runtime_, *metrics_, user_, id_, startup_hints_,
                      PipelineLimits{config_->max_pending_messages, config_->max_pending_bytes},
-                     CatalogAccess{catalogs_ != nullptr ? catalogs_->database(database_) : nullptr, send_upstream});
+                     CatalogAccess{catalogs_ != nullptr ? catalogs_->database(database_) : nullptr, send_upstream},
+                     PoolerSafety{config_->hints_in_proxy, config_->unnamed_statements});
   }
   LoginGate client_handler(*this, rewriter ? rewriter->client_side() : plain_client);
   ReadyTap server_handler(*this, rewriter ? rewriter->server_side() : plain_server);

@@ -22,11 +22,30 @@ namespace {
 constexpr std::string_view refused_placeholder = "pgsoftdelete refused this statement";
 /// A name for refused Parse messages sent in place of a Bind; never created on the server.
 constexpr std::string_view refused_statement = "pgsoftdelete_refused";
+
+/// session_hints = "proxy": what the server runs for a string made only of hint settings. Each is
+/// set back to its default there (the value lives in the proxy, not on whichever server connection
+/// a pooler behind picks), with the tag and notices of the original. Nothing when other statements
+/// share the string, or for RESET ALL / DISCARD ALL (the client's own, for every setting).
+std::optional<std::string> server_side_hint_text(const std::vector<rules::StatementInfo>& statements) {
+  if (statements.empty()) return std::nullopt;
+  std::string text;
+  for (const auto& s : statements) {
+    if (!s.hint_setting || s.hint_setting->action == rules::HintSetting::Action::reset_all) return std::nullopt;
+    const char* name = s.hint_setting->kind == rules::HintKind::skip           ? "pgsoftdelete.skip"
+                       : s.hint_setting->kind == rules::HintKind::only_deleted ? "pgsoftdelete.only_deleted"
+                                                                               : "pgsoftdelete.hard_delete";
+    if (!text.empty()) text += "; ";
+    if (s.hint_setting->action == rules::HintSetting::Action::reset) text += fmt::format("RESET {}", name);
+    else text += fmt::format("SET {}{} TO DEFAULT", s.hint_setting->local ? "LOCAL " : "", name);
+  }
+  return text;
+}
 }  // namespace
 
 SessionRewriter::SessionRewriter(asio::any_io_executor executor, const RuntimeHolder& runtime, Metrics& metrics,
                                  std::string user, std::uint64_t session_id, rules::Hints startup_hints,
-                                 PipelineLimits limits, CatalogAccess catalog)
+                                 PipelineLimits limits, CatalogAccess catalog, PoolerSafety pooler)
     : runtime_(runtime),
       metrics_(metrics),
       user_(std::move(user)),
@@ -34,7 +53,8 @@ SessionRewriter::SessionRewriter(asio::any_io_executor executor, const RuntimeHo
       hints_(std::move(startup_hints)),
       barrier_(executor),
       limits_(limits),
-      catalog_(std::move(catalog)) {
+      catalog_(std::move(catalog)),
+      pooler_(pooler) {
   barrier_.expires_at(asio::steady_timer::time_point::max());
   refresh();
 }
@@ -241,13 +261,16 @@ Verdict SessionRewriter::ClientSide::on_message(const codec::Header& header, std
 Verdict SessionRewriter::ClientSide::dispatch(const codec::Header& header, std::string_view bytes, Outbox& out) {
   const auto body = bytes.substr(codec::header_size);
   switch (header.type) {
-    case fe::query: return s_.on_query(body, out);
+    case fe::query:
+      s_.server_unnamed_.reset();  // a simple Query drops the server's unnamed statement
+      return s_.on_query(body, out);
     case fe::parse: return s_.on_parse(bytes, out);
     case fe::bind: return s_.on_bind(body, out);
     case fe::close: return s_.on_close(bytes, out);
     case fe::execute: return s_.on_execute(body, out);
-    case fe::describe: s_.pending_.push_back({.kind = Pending::Kind::describe}); return Verdict::forward;
+    case fe::describe: return s_.on_describe(body, out);
     case fe::sync:
+      s_.server_unnamed_.reset();
       // During COPY FROM STDIN the server ignores Sync: it will not answer it.
       if (!s_.copy_in_) s_.pending_.push_back({.kind = Pending::Kind::sync});
       return Verdict::forward;
@@ -312,6 +335,11 @@ std::expected<rules::RewriteResult, parser::Error> SessionRewriter::rewrite(std:
       spdlog::debug("s{} rewrote: {}\n  into: {}", id_, sql, result->sql);
     }
   }
+  if (pooler_.hints_in_proxy)
+    if (auto text = server_side_hint_text(result->statements)) {
+      result->sql = std::move(*text);
+      result->unchanged = false;
+    }
   return result;
 }
 
@@ -469,6 +497,9 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
       if (parse->statement.empty() && before) statements_[parse->statement] = std::move(*before);
       return *wait;
     }
+  // The server never sees the client's names here: its error for a name in use is ours to give.
+  if (result && pooler_.unnamed_statements && !parse->statement.empty() && statements_.contains(parse->statement))
+    result = std::unexpected(parser::Error{"42P05", "prepared statement \"" + parse->statement + "\" already exists", 0});
   if (result)
     if (auto refusal = catalog_refusal(*result, "an extended-protocol")) result = std::unexpected(std::move(*refusal));
   if (result && changes_search_path(*result, parse->sql)) note_search_path_change();
@@ -478,9 +509,10 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
     // Under the client's own name: a named statement that exists stays, as PostgreSQL keeps it
     // when a Parse of the same name fails; the unnamed one is gone, as above.
     if (again) statements_.erase(parse->statement);
-    refuse(result.error(), Pending::Kind::parse, parse->statement, out);
+    refuse(result.error(), Pending::Kind::parse, pooler_.unnamed_statements ? refused_statement : parse->statement, out);
     return Verdict::replace;
   }
+  if (pooler_.unnamed_statements) server_unnamed_.emplace(parse->statement, variant_key());
   if (again) {
     if (!result->unchanged) {
       std::string rewritten;
@@ -503,7 +535,15 @@ Verdict SessionRewriter::on_parse(std::string_view bytes, Outbox& out) {
   if (auto it = statements_.find(parse->statement); it != statements_.end())
     p.replaced = std::make_unique<Prepared>(std::move(it->second));  // overwritten below
   const bool unchanged = result->unchanged;
-  if (!unchanged) {
+  if (pooler_.unnamed_statements) {
+    // Prepared as the server's unnamed statement, which answers for the client's name.
+    prepared.server_sql = unchanged ? parse->sql : std::move(result->sql);
+    if (!unchanged || !parse->statement.empty() || !out.empty()) {
+      std::string sent;
+      codec::encode(codec::Parse{std::string(), prepared.server_sql, parse->parameter_types}, sent);
+      out.send(std::move(sent));
+    }
+  } else if (!unchanged) {
     std::string rewritten;
     codec::encode(codec::Parse{parse->statement, std::move(result->sql), parse->parameter_types}, rewritten);
     out.send(std::move(rewritten));
@@ -537,6 +577,14 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
   update_scope();
   if ((prepared.hint_free && prepared.rules_version == rules_version() && prepared.scope_key == scope_key()) ||
       prepared.hints_key == variant_key()) {
+    if (pooler_.unnamed_statements && !prepared.sql_level) {
+      prepare_unnamed(*name, prepared.hints_key, prepared.server_sql, prepared.parameter_types, out);
+      std::string bytes;
+      codec::encode(codec::Bind{std::string(*portal), std::string(), std::string(reader.rest())}, bytes);
+      out.send(std::move(bytes));
+      pending_.push_back({.kind = Pending::Kind::bind, .portal_before = set_portal(*portal, prepared.effect)});
+      return Verdict::replace;
+    }
     pending_.push_back({.kind = Pending::Kind::bind, .portal_before = set_portal(*portal, prepared.effect)});
     return Verdict::forward;
   }
@@ -551,6 +599,9 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
            Pending::Kind::parse, refused_statement, out);
     return Verdict::replace;
   }
+  // With prepared_statements = "unnamed", the variant is kept as its text, prepared again as the
+  // unnamed statement whenever the server's unnamed statement holds something else.
+  const bool unnamed = pooler_.unnamed_statements;
   const std::string key = variant_key();  // a copy: rewriting below may build the keys again
   auto variant = prepared.variants.find(key);
   if (variant == prepared.variants.end()) {
@@ -561,23 +612,56 @@ Verdict SessionRewriter::on_bind(std::string_view body, Outbox& out) {
       return Verdict::replace;
     }
     EffectPtr effect = single_effect(*result, prepared.sql);
-    std::string variant_name =
-        std::string(reserved_prefix) + std::to_string(id_) + "_" + std::to_string(++next_variant_);
-    std::string bytes;
-    codec::encode(codec::Parse{variant_name, result->unchanged ? prepared.sql : std::move(result->sql),
-                               prepared.parameter_types},
-                  bytes);
-    out.send(std::move(bytes));
-    pending_.push_back({.kind = Pending::Kind::parse, .injected = true, .statement = std::string(*name),
-                        .variant_key = key});
-    variant = prepared.variants.emplace(key, std::make_pair(std::move(variant_name), std::move(effect))).first;
+    std::string text = result->unchanged ? prepared.sql : std::move(result->sql);
+    if (!unnamed) {
+      std::string variant_name =
+          std::string(reserved_prefix) + std::to_string(id_) + "_" + std::to_string(++next_variant_);
+      std::string bytes;
+      codec::encode(codec::Parse{variant_name, std::move(text), prepared.parameter_types}, bytes);
+      out.send(std::move(bytes));
+      pending_.push_back({.kind = Pending::Kind::parse, .injected = true, .statement = std::string(*name),
+                          .variant_key = key});
+      text = std::move(variant_name);
+    }
+    variant = prepared.variants.emplace(key, std::make_pair(std::move(text), std::move(effect))).first;
   }
+  if (unnamed) prepare_unnamed(*name, key, variant->second.first, prepared.parameter_types, out);
   auto before = set_portal(*portal, variant->second.second);
   std::string bytes;
-  codec::encode(codec::Bind{std::string(*portal), variant->second.first, std::string(reader.rest())}, bytes);
+  codec::encode(codec::Bind{std::string(*portal), unnamed ? std::string() : variant->second.first,
+                            std::string(reader.rest())},
+                bytes);
   out.send(std::move(bytes));
   pending_.push_back({.kind = Pending::Kind::bind, .portal_before = std::move(before)});
   return Verdict::replace;
+}
+
+void SessionRewriter::prepare_unnamed(std::string_view statement, const std::string& key, std::string_view text,
+                                      const std::vector<std::uint32_t>& types, Outbox& out) {
+  if (server_unnamed_ && server_unnamed_->first == statement && server_unnamed_->second == key) return;
+  std::string bytes;
+  codec::encode(codec::Parse{std::string(), std::string(text), types}, bytes);
+  out.send(std::move(bytes));
+  pending_.push_back({.kind = Pending::Kind::parse, .injected = true});
+  server_unnamed_.emplace(std::string(statement), key);
+}
+
+Verdict SessionRewriter::on_describe(std::string_view body, Outbox& out) {
+  if (pooler_.unnamed_statements) {
+    auto describe = codec::decode_describe(body);
+    if (describe && describe->target == 'S')
+      if (auto it = statements_.find(describe->name); it != statements_.end() && !it->second.sql_level) {
+        const Prepared& prepared = it->second;
+        prepare_unnamed(describe->name, prepared.hints_key, prepared.server_sql, prepared.parameter_types, out);
+        std::string bytes;
+        codec::encode(codec::Describe{'S', std::string()}, bytes);
+        out.send(std::move(bytes));
+        pending_.push_back({.kind = Pending::Kind::describe});
+        return Verdict::replace;
+      }
+  }
+  pending_.push_back({.kind = Pending::Kind::describe});
+  return Verdict::forward;
 }
 
 bool SessionRewriter::same_unnamed(const codec::Parse& parse) const {
@@ -592,11 +676,15 @@ bool SessionRewriter::same_unnamed(const codec::Parse& parse) const {
 std::unique_ptr<SessionRewriter::Prepared> SessionRewriter::forget_statement(const std::string& name, Outbox& out) {
   auto it = statements_.find(name);
   if (it == statements_.end()) return nullptr;
-  for (auto& [key, variant] : it->second.variants) {
-    std::string bytes;
-    codec::encode(codec::Close{'S', variant.first}, bytes);
-    out.send(std::move(bytes));
-    pending_.push_back({.kind = Pending::Kind::close, .injected = true});
+  if (server_unnamed_ && server_unnamed_->first == name) server_unnamed_.reset();
+  // prepared_statements = "unnamed": the variants are texts, nothing on the server to close.
+  if (!pooler_.unnamed_statements) {
+    for (auto& [key, variant] : it->second.variants) {
+      std::string bytes;
+      codec::encode(codec::Close{'S', variant.first}, bytes);
+      out.send(std::move(bytes));
+      pending_.push_back({.kind = Pending::Kind::close, .injected = true});
+    }
   }
   auto forgotten = std::make_unique<Prepared>(std::move(it->second));
   statements_.erase(it);

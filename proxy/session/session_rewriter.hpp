@@ -43,11 +43,21 @@ struct CatalogAccess {
   std::function<bool(std::string_view)> send_upstream;
 };
 
+/// What a transaction pooler behind the proxy (PgBouncer in transaction mode) needs: no state left on
+/// server connections that another client may get next.
+struct PoolerSafety {
+  /// session_hints = "proxy": hint settings are not sent to the server.
+  bool hints_in_proxy = false;
+  /// prepared_statements = "unnamed": every statement (the client's named ones and the proxy's
+  /// variants) is prepared as the server's unnamed statement in the batch that uses it.
+  bool unnamed_statements = false;
+};
+
 class SessionRewriter {
  public:
   SessionRewriter(asio::any_io_executor executor, const RuntimeHolder& runtime, Metrics& metrics, std::string user,
                   std::uint64_t session_id, rules::Hints startup_hints, PipelineLimits limits = {},
-                  CatalogAccess catalog = {});
+                  CatalogAccess catalog = {}, PoolerSafety pooler = {});
 
   /// The search_path the session's statements are resolved with (known = false: not read yet, or
   /// changed since and not read again).
@@ -120,7 +130,10 @@ class SessionRewriter {
     std::uint64_t rules_version = 0;
     std::string hints_key;      ///< rules version and hints it was prepared under on the server
     EffectPtr effect;
-    /// Server-side variants under other hints: hints key -> (proxy-owned name, effect).
+    /// prepared_statements = "unnamed": the text the server prepares for it (as rewritten at its Parse).
+    std::string server_sql;
+    /// Server-side variants under other hints: hints key -> (proxy-owned name, effect); with
+    /// prepared_statements = "unnamed", (the variant's text, effect).
     std::unordered_map<std::string, std::pair<std::string, EffectPtr>> variants;
   };
 
@@ -306,6 +319,11 @@ class SessionRewriter {
   // other hints is refused, since the statement was rewritten for those.
   std::unordered_map<std::string, std::string> sql_prepared_hints_;
   std::uint64_t next_variant_ = 0;
+  /// prepared_statements = "unnamed": puts `statement`'s text (for hints `key`) in the server's
+  /// unnamed statement first, unless it is there already in this batch.
+  void prepare_unnamed(std::string_view statement, const std::string& key, std::string_view text,
+                       const std::vector<std::uint32_t>& types, Outbox& out);
+  Verdict on_describe(std::string_view body, Outbox& out);
   // The engine reads string literals as PostgreSQL does with standard_conforming_strings on; while
   // the server reports it off, statements are refused rather than possibly misread.
   bool nonstandard_strings_ = false;
@@ -333,6 +351,11 @@ class SessionRewriter {
 
   // The catalog of the session's database, and the session's search_path.
   CatalogAccess catalog_;
+  PoolerSafety pooler_;
+  /// prepared_statements = "unnamed": which client statement (name, hints key) the server's unnamed
+  /// statement holds now. Good until the client's next Sync or Query: a transaction pooler may
+  /// hand the next batch to another server connection, and a Query drops the unnamed statement.
+  std::optional<std::pair<std::string, std::string>> server_unnamed_;
   std::shared_ptr<const rules::ResolvedRules> resolved_;
   std::shared_ptr<const rules::ResolvedRules> blind_;  // an empty catalog, while none could be read
   std::uint64_t catalog_generation_ = 0;

@@ -41,6 +41,34 @@ std::string setting_name(std::string_view name, bool from_options) {
   return folded;
 }
 
+bool is_hint_name(std::string_view raw_name, bool from_options) {
+  const std::string name = setting_name(raw_name, from_options);
+  return name == "pgsoftdelete.skip" || name == "pgsoftdelete.only_deleted" || name == "pgsoftdelete.hard_delete";
+}
+
+/// Joins arguments back into an `options` value, escaping what split_options splits on.
+std::string join_options(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& arg : args) {
+    if (!out.empty()) out += ' ';
+    for (char c : arg) {
+      if (c == '\\' || c == ' ' || c == '\t' || c == '\n' || c == '\r') out += '\\';
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// The setting an `options` argument makes at `i` ("-c name=value", "-cname=value", "--name=value"),
+/// and how many arguments it takes; empty when it makes none.
+std::pair<std::string_view, std::size_t> option_setting(const std::vector<std::string>& args, std::size_t i) {
+  std::string_view arg = args[i];
+  if (arg == "-c" && i + 1 < args.size()) return {args[i + 1], 2};
+  if (arg.starts_with("-c")) return {arg.substr(2), 1};
+  if (arg.starts_with("--")) return {arg.substr(2), 1};
+  return {{}, 1};
+}
+
 /// Collects the hints, refusing one set twice: the server keeps the last `-c` of `options`, and
 /// a startup key over any of them, an order a reader here could easily get wrong.
 class HintCollector {
@@ -77,12 +105,9 @@ std::expected<rules::Hints, parser::Error> startup_hints(const codec::StartupPac
   for (const auto& [name, value] : packet.parameters) {
     if (name == "options") {
       const auto args = split_options(value);
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string_view arg = args[i];
-        std::string_view setting;
-        if (arg == "-c" && i + 1 < args.size()) setting = args[++i];
-        else if (arg.starts_with("-c")) setting = arg.substr(2);
-        else if (arg.starts_with("--")) setting = arg.substr(2);
+      for (std::size_t i = 0; i < args.size();) {
+        const auto [setting, taken] = option_setting(args, i);
+        i += taken;
         const auto eq = setting.find('=');
         if (eq == std::string_view::npos) continue;
         if (auto ok = hints.set(setting.substr(0, eq), setting.substr(eq + 1), true); !ok)
@@ -93,6 +118,27 @@ std::expected<rules::Hints, parser::Error> startup_hints(const codec::StartupPac
     }
   }
   return hints.take();
+}
+
+std::string without_startup_hints(const codec::StartupPacket& packet) {
+  std::vector<std::pair<std::string, std::string>> kept;
+  for (const auto& [name, value] : packet.parameters) {
+    if (name == "options") {
+      const auto args = split_options(value);
+      std::vector<std::string> rest;
+      for (std::size_t i = 0; i < args.size();) {
+        const auto [setting, taken] = option_setting(args, i);
+        const bool hint = is_hint_name(setting.substr(0, setting.find('=')), true);
+        for (std::size_t k = 0; k < taken; ++k)
+          if (!hint) rest.push_back(args[i + k]);
+        i += taken;
+      }
+      if (!rest.empty()) kept.emplace_back(name, join_options(rest));
+    } else if (!is_hint_name(name, false)) {
+      kept.emplace_back(name, value);
+    }
+  }
+  return codec::encode_startup_message(kept);
 }
 
 bool wants_replication(const codec::StartupPacket& packet) {

@@ -16,6 +16,10 @@ namespace pgsoftdelete::proxy {
 /// 08P01 when a hint is set more than once.
 std::expected<rules::Hints, parser::Error> startup_hints(const codec::StartupPacket& packet);
 
+/// The StartupMessage to send the server when hints stay in the proxy: without the pgsoftdelete.*
+/// hint parameters, and without their `-c` settings in `options` (dropped when nothing is left).
+std::string without_startup_hints(const codec::StartupPacket& packet);
+
 /// Whether the client asks for a replication connection (physical or logical): those read the
 /// database below SQL (base backups, WAL, logical decoding), where no rule can apply.
 bool wants_replication(const codec::StartupPacket& packet);

@@ -68,3 +68,32 @@ TEST_CASE("replication connections are recognised as the server recognises them"
   for (const char* on : {"true", "on", "yes", "1", "database", "Database"})
     CHECK(wants_replication(packet({{"replication", on}})));
 }
+
+TEST_CASE("session_hints = proxy: the startup packet sent on keeps everything but the hints") {
+  struct Case {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> parameters;
+    std::vector<std::pair<std::string, std::string>> expected;
+  };
+  const std::pair<std::string, std::string> user{"user", "app"};
+  const Case cases[] = {
+      {"no hints: unchanged", {user, {"options", "-c search_path=x"}}, {user, {"options", "-c search_path=x"}}},
+      {"hint key dropped", {user, {"pgsoftdelete.skip", "*"}, {"application_name", "a"}},
+       {user, {"application_name", "a"}}},
+      {"hint key in upper case dropped", {{"PGSOFTDELETE.HARD_DELETE", "*"}, user}, {user}},
+      {"options with only hints dropped", {user, {"options", "-c pgsoftdelete.skip=* --pgsoftdelete.only-deleted=x"}},
+       {user}},
+      {"other settings in options kept, in order",
+       {user, {"options", "-c statement_timeout=5s -cpgsoftdelete.skip=humans -c search_path=app"}},
+       {user, {"options", "-c statement_timeout=5s -c search_path=app"}}},
+      {"escapes kept", {user, {"options", "-c application_name=a\\ b -c pgsoftdelete.skip=*"}},
+       {user, {"options", "-c application_name=a\\ b"}}},
+      {"a look-alike is not a hint", {user, {"pgsoftdelete.other", "1"}}, {user, {"pgsoftdelete.other", "1"}}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    const auto sent = codec::decode_startup(without_startup_hints(packet(c.parameters)));
+    REQUIRE(sent.status == codec::DecodeStatus::ok);
+    CHECK(sent.packet.parameters == c.expected);
+  }
+}
