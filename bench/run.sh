@@ -396,6 +396,48 @@ if [ "$PERF" = 1 ] && [ -n "$LIBC" ] && perf probe -q -x "$LIBC" -a pgsd_malloc=
   perf probe -q -d probe_libc:pgsd_malloc >/dev/null 2>&1 || true
 fi
 
+# ---------------------------------------------------------------- Unix-domain sockets (co-located)
+# The same SELECT (pgbench -S, 8 clients) with each proxy reaching PostgreSQL over TCP and over its Unix
+# socket, and pgsoftdelete with Unix sockets on both sides; interleaved round by round, order rotated.
+say "Unix sockets: each proxy with a TCP and a Unix-socket upstream"
+UPORT=$(free_port); UBPORT=$(free_port); UUPORT=$(free_port)
+SOCKDIR=$WORK/sock
+mkdir -p "$SOCKDIR"
+chmod 777 "$SOCKDIR"
+"$PROXY" --listen "127.0.0.1:$UPORT" --upstream "unix:$PGDIR/.s.PGSQL.$PGPORT" --rules "$WORK/rules.toml" \
+  --log-level warn >"$WORK/proxy-unix.log" 2>&1 &
+UNIX_PROXY_PID=$!; PIDS+=("$UNIX_PROXY_PID")
+wait_ready "$UPORT" "$UNIX_PROXY_PID" "pgsoftdelete (Unix-socket upstream)"
+"$PROXY" --listen "unix:$SOCKDIR/.s.PGSQL.$UUPORT" --upstream "unix:$PGDIR/.s.PGSQL.$PGPORT" --rules "$WORK/rules.toml" \
+  --log-level warn >"$WORK/proxy-unix-both.log" 2>&1 &
+BOTH_PROXY_PID=$!; PIDS+=("$BOTH_PROXY_PID")
+for _ in $(seq 1 100); do [ -S "$SOCKDIR/.s.PGSQL.$UUPORT" ] && break; sleep 0.1; done
+sed -e "s/^listen_port = .*/listen_port = $UBPORT/" -e "s|host=127.0.0.1 port=$PGPORT|host=$PGDIR port=$PGPORT|" \
+  -e "s|pgbouncer.pid|pgbouncer-unix.pid|; s|pgbouncer.log|pgbouncer-unix.log|" "$BDIR/pgbouncer.ini" >"$BDIR/pgbouncer-unix.ini"
+[ "$(id -u)" = 0 ] && chown postgres: "$BDIR"/*
+as_owner pgbouncer -d -q "$BDIR/pgbouncer-unix.ini"
+wait_ready "$UBPORT" "" "pgbouncer (Unix-socket upstream)"
+declare -A UHOST=([pgsd-tcp]=127.0.0.1 [pgsd-unix]=127.0.0.1 [pgsd-unix-both]=$SOCKDIR [bouncer-tcp]=127.0.0.1 [bouncer-unix]=127.0.0.1)
+declare -A UPORTS=([pgsd-tcp]=$XPORT [pgsd-unix]=$UPORT [pgsd-unix-both]=$UUPORT [bouncer-tcp]=$BPORT [bouncer-unix]=$UBPORT)
+UTARGETS=(pgsd-tcp pgsd-unix pgsd-unix-both bouncer-tcp bouncer-unix)
+: >"$WORK/unix.tsv"
+for r in $(seq 1 "$ROUNDS"); do
+  k=$(((r - 1) % ${#UTARGETS[@]}))
+  order=("${UTARGETS[@]:k}" "${UTARGETS[@]:0:k}")
+  for mode in simple prepared; do
+    for t in "${order[@]}"; do
+      out=$("$PGBIN/pgbench" -S -n -M "$mode" -c 8 -j 2 -T "$DURATION" -h "${UHOST[$t]}" -p "${UPORTS[$t]}" -U postgres bench 2>&1) ||
+        { printf '%s\n' "$out" >&2; die "pgbench failed against $t"; }
+      tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | head -1)
+      echo "$r $mode $t $tps" >>"$WORK/unix.tsv"
+      say "round $r  -M $mode  -c 8  $t: $tps tps"
+    done
+  done
+done
+kill "$(cat "$BDIR/pgbouncer-unix.pid")" 2>/dev/null || true
+stop_proxy "$UNIX_PROXY_PID"
+stop_proxy "$BOTH_PROXY_PID"
+
 # ---------------------------------------------------------------- RSS with idle connections
 say "RSS with $IDLE idle client connections (fresh pgsoftdelete; PgBouncer for reference)"
 stop_proxy "$BENCH_PROXY_PID"
@@ -427,6 +469,24 @@ stop_proxy "$PROXY_PID"
   echo
   "$PY" "$SCRIPTS/report.py" "$RESULTS" "${ENGINE_ARGS[@]}" --planning "$PLANNING" --clock-ticks "$(getconf CLK_TCK)" \
     --rss "pgsoftdelete:$WORK/rss-proxy.txt" --rss "PgBouncer:$WORK/rss-bouncer.txt"
+  if [ -s "$WORK/unix.tsv" ]; then
+    echo
+    echo "### Unix-domain sockets (pgbench -S, 8 clients; median TPS over the rounds)"
+    echo
+    echo "pgsd-tcp: TCP both sides; pgsd-unix: TCP from pgbench, Unix socket to PostgreSQL; pgsd-unix-both: Unix"
+    echo "sockets both sides; bouncer-*: PgBouncer (session mode) with a TCP or a Unix-socket upstream."
+    echo
+    echo "| mode | pgsd-tcp | pgsd-unix | pgsd-unix-both | bouncer-tcp | bouncer-unix | pgsd unix/tcp | pgsd both/tcp | bouncer unix/tcp |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    for mode in simple prepared; do
+      awk -v m="$mode" '
+        function median(t,   n, i, j, x, a) { n = split(v[t], a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
+          return n ? (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) : 0 }
+        $2 == m { v[$3] = v[$3] " " $4 }
+        END { pt = median("pgsd-tcp"); pu = median("pgsd-unix"); pb = median("pgsd-unix-both"); bt = median("bouncer-tcp"); bu = median("bouncer-unix")
+          printf "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", m, pt, pu, pb, bt, bu, pu / pt, pb / pt, bu / bt }' "$WORK/unix.tsv"
+    done
+  fi
   if [ -s "$WORK/allocs.tsv" ]; then
     echo
     echo "### Allocations per transaction (malloc calls of the proxy process, 8 clients, one 3 s run per mode)"
