@@ -290,9 +290,10 @@ std::expected<void, std::string> Server::reload() {
   // Only the rules, the mode and the log level change while running; the rest needs a restart.
   if (next.listen.to_string() != config_->listen.to_string() || to_string(next.upstream) != to_string(config_->upstream) ||
       next.target_session_attrs != config_->target_session_attrs || next.load_balance_hosts != config_->load_balance_hosts ||
+      next.hints_in_proxy != config_->hints_in_proxy || next.unnamed_statements != config_->unnamed_statements ||
       next.io_threads != config_->io_threads || next.max_message_size != config_->max_message_size)
-    spdlog::warn("reload: listen, upstream, target_session_attrs, load_balance_hosts, io_threads and max_message_size "
-                 "take effect only after a restart");
+    spdlog::warn("reload: listen, upstream, target_session_attrs, load_balance_hosts, session_hints, prepared_statements, "
+                 "io_threads and max_message_size take effect only after a restart");
   spdlog::set_level(spdlog::level::from_str(next.log_level));
   if (const auto old = runtime_->current(); old->engine) {
     const auto stats = old->engine->stats();
