@@ -7,6 +7,8 @@
 #
 #   bench/run.sh            full: 3 rounds of 10 s per run (about 30 minutes on 2 cores)
 #   bench/run.sh --quick    a first look: 1 round of 3 s
+#   bench/run.sh --unix-only --rounds 5 --duration 5
+#                           only the Unix-socket comparison (TCP vs Unix-socket upstream, both proxies)
 #
 # Options: --rounds N, --duration S (seconds per pgbench run), --idle N (idle connections, default 500),
 #          --skip-build (use build-bench/ as it is), --keep (keep the temporary folder and its logs),
@@ -21,7 +23,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PY=/usr/bin/python3
 SCRIPTS=$ROOT/bench/scripts
 
-ROUNDS=3 DURATION=10 IDLE=500 QUICK=0 SKIP_BUILD=0 KEEP=0 HOLD=0
+ROUNDS=3 DURATION=10 IDLE=500 QUICK=0 SKIP_BUILD=0 KEEP=0 HOLD=0 UNIX_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; ROUNDS=1; DURATION=3 ;;
@@ -31,7 +33,8 @@ while [ $# -gt 0 ]; do
     --skip-build) SKIP_BUILD=1 ;;
     --keep) KEEP=1 ;;
     --hold) HOLD=1 ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --unix-only) UNIX_ONLY=1 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -148,7 +151,7 @@ dirty=$(cd "$ROOT" && GIT_OPTIONAL_LOCKS=0 git status --porcelain --untracked-fi
 
 # ---------------------------------------------------------------- micro-benchmarks (machine idle)
 ENGINE_ARGS=(--engine-note "${ENGINE_BUILD_NOTE:-pgsd_engine_bench not found in $BUILD/bench; skipped.}")
-if [ "$HOLD" = 0 ] && [ -z "${ENGINE_BUILD_NOTE:-}" ] && [ -x "$ENGINE_BENCH" ]; then
+if [ "$HOLD" = 0 ] && [ "$UNIX_ONLY" = 0 ] && [ -z "${ENGINE_BUILD_NOTE:-}" ] && [ -x "$ENGINE_BENCH" ]; then
   reps=10
   [ "$QUICK" = 1 ] && reps=3
   say "engine micro-benchmarks ($reps repetitions)"
@@ -315,6 +318,8 @@ warm=3
 [ "$QUICK" = 1 ] && warm=1
 say "warm-up: ${warm} s per target"
 for t in "${TARGETS[@]}"; do run_pgbench "$t" prepared 8 "$warm" >/dev/null; done
+MAIN_ROUNDS=$ROUNDS
+[ "$UNIX_ONLY" = 1 ] && MAIN_ROUNDS=0
 
 # Our processes, for cpu_meter.py: this shell and its children (pgbench, pgsoftdelete), PostgreSQL, PgBouncer.
 ROOTS=($$ "$(head -1 "$PGDIR/data/postmaster.pid")" "$(cat "$BDIR/pgbouncer.pid")")
@@ -358,7 +363,7 @@ measure_one() {  # TARGET MODE CLIENTS ROUND
   n=$((n + 1))
   say "[$n/$total] round $r  -M $mode  -c $c  $t: $tps tps, $lat ms (other processes: $others% of the CPUs)"
 }
-for r in $(seq 1 "$ROUNDS"); do
+for r in $(seq 1 "$MAIN_ROUNDS"); do
   # The order of the targets rotates from round to round, so none always runs first or last.
   k=$(((r - 1) % ${#TARGETS[@]}))
   order=("${TARGETS[@]:k}" "${TARGETS[@]:0:k}")
@@ -380,7 +385,7 @@ kill -0 "$BENCH_PROXY_PID" 2>/dev/null || proxy_alive="NO: it exited during the 
 # perf uprobe on libc's malloc (root only; "-" where it cannot be placed). operator new calls malloc.
 : >"$WORK/allocs.tsv"
 LIBC=$(ldd "$PROXY" 2>/dev/null | sed -n 's/.*libc\.so\.6 => \([^ ]*\).*/\1/p')
-if [ "$PERF" = 1 ] && [ -n "$LIBC" ] && perf probe -q -x "$LIBC" -a pgsd_malloc=malloc >/dev/null 2>&1; then
+if [ "$UNIX_ONLY" = 0 ] && [ "$PERF" = 1 ] && [ -n "$LIBC" ] && perf probe -q -x "$LIBC" -a pgsd_malloc=malloc >/dev/null 2>&1; then
   say "allocations per transaction (perf uprobe on malloc)"
   for t in pgsoftdelete pgbouncer; do
     for mode in simple extended prepared; do
@@ -439,6 +444,9 @@ stop_proxy "$UNIX_PROXY_PID"
 stop_proxy "$BOTH_PROXY_PID"
 
 # ---------------------------------------------------------------- RSS with idle connections
+: >"$WORK/rss-proxy.txt"
+: >"$WORK/rss-bouncer.txt"
+[ "$UNIX_ONLY" = 1 ] || {
 say "RSS with $IDLE idle client connections (fresh pgsoftdelete; PgBouncer for reference)"
 stop_proxy "$BENCH_PROXY_PID"
 start_proxy "$RPORT" warn "$WORK/proxy-rss.log"
@@ -447,6 +455,7 @@ start_proxy "$RPORT" warn "$WORK/proxy-rss.log"
 stop_proxy "$PROXY_PID"
 "$PY" "$SCRIPTS/idle_conns.py" "$(cat "$BDIR/pgbouncer.pid")" "host=127.0.0.1 port=$BPORT user=postgres dbname=bench" \
   "$IDLE" --login-only >"$WORK/rss-bouncer.txt" 2>"$WORK/rss-bouncer.err" || { cat "$WORK/rss-bouncer.err" >&2; : >"$WORK/rss-bouncer.txt"; }
+}
 
 # ---------------------------------------------------------------- report
 {
@@ -467,11 +476,11 @@ stop_proxy "$PROXY_PID"
   echo "  - plan direct: \`$plan_direct\`; through pgsoftdelete: \`$plan_proxy\`"
   echo "- pgsoftdelete still running after the pgbench runs: $proxy_alive"
   echo
-  "$PY" "$SCRIPTS/report.py" "$RESULTS" "${ENGINE_ARGS[@]}" --planning "$PLANNING" --clock-ticks "$(getconf CLK_TCK)" \
+  [ "$UNIX_ONLY" = 1 ] || "$PY" "$SCRIPTS/report.py" "$RESULTS" "${ENGINE_ARGS[@]}" --planning "$PLANNING" --clock-ticks "$(getconf CLK_TCK)" \
     --rss "pgsoftdelete:$WORK/rss-proxy.txt" --rss "PgBouncer:$WORK/rss-bouncer.txt"
   if [ -s "$WORK/unix.tsv" ]; then
     echo
-    echo "### Unix-domain sockets (pgbench -S, 8 clients; median TPS over the rounds)"
+    echo "### Unix-domain sockets (pgbench -S, 8 clients; median TPS over $ROUNDS round(s) of $DURATION s, order rotated)"
     echo
     echo "pgsd-tcp: TCP both sides; pgsd-unix: TCP from pgbench, Unix socket to PostgreSQL; pgsd-unix-both: Unix"
     echo "sockets both sides; bouncer-*: PgBouncer (session mode) with a TCP or a Unix-socket upstream."
@@ -479,12 +488,15 @@ stop_proxy "$PROXY_PID"
     echo "| mode | pgsd-tcp | pgsd-unix | pgsd-unix-both | bouncer-tcp | bouncer-unix | pgsd unix/tcp | pgsd both/tcp | bouncer unix/tcp |"
     echo "|---|---|---|---|---|---|---|---|---|"
     for mode in simple prepared; do
+      # Ratios: the median of the per-round ratios (each round's runs side by side).
       awk -v m="$mode" '
-        function median(t,   n, i, j, x, a) { n = split(v[t], a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
+        function median(list,   n, i, j, x, a) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { x = a[i]; a[i] = a[j]; a[j] = x }
           return n ? (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) : 0 }
-        $2 == m { v[$3] = v[$3] " " $4 }
-        END { pt = median("pgsd-tcp"); pu = median("pgsd-unix"); pb = median("pgsd-unix-both"); bt = median("bouncer-tcp"); bu = median("bouncer-unix")
-          printf "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", m, pt, pu, pb, bt, bu, pu / pt, pb / pt, bu / bt }' "$WORK/unix.tsv"
+        $2 == m { v[$3] = v[$3] " " $4; t[$1, $3] = $4; rounds[$1] = 1 }
+        END { for (r in rounds) { pu = pu " " t[r, "pgsd-unix"] / t[r, "pgsd-tcp"]; pb = pb " " t[r, "pgsd-unix-both"] / t[r, "pgsd-tcp"]
+                                  bu = bu " " t[r, "bouncer-unix"] / t[r, "bouncer-tcp"] }
+          printf "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", m, median(v["pgsd-tcp"]), median(v["pgsd-unix"]),
+            median(v["pgsd-unix-both"]), median(v["bouncer-tcp"]), median(v["bouncer-unix"]), median(pu), median(pb), median(bu) }' "$WORK/unix.tsv"
     done
   fi
   if [ -s "$WORK/allocs.tsv" ]; then
