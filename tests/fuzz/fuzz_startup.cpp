@@ -2,7 +2,8 @@
 // after the other with codec::decode_startup, as Session does (SSLRequest/GSSENCRequest, then a new packet).
 // A decoded StartupMessage re-encodes (encode_startup_message) to a packet of the same parameters, a
 // CancelRequest (encode_cancel_request) to the same bytes; the hints in a StartupMessage
-// (proxy/startup_hints.cpp) are read without crashing.
+// (proxy/startup_hints.cpp) are read without crashing, and the packet without them (session_hints =
+// "proxy") holds none.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -55,6 +56,16 @@ void check_startup_message(const codec::StartupPacket& packet, std::string_view 
   if (auto hints = pgsoftdelete::proxy::startup_hints(packet)) {
     (void)hints->to_string();
     (void)pgsoftdelete::proxy::check_hint_users(*hints, rules(), packet.parameter("user").value_or("app"));
+    // session_hints = "proxy": what goes on decodes, and holds no hint the server would read.
+    const std::string sent = pgsoftdelete::proxy::without_startup_hints(packet);
+    const auto on = codec::decode_startup(sent);
+    if (on.status == codec::DecodeStatus::ok) {
+      const auto left = pgsoftdelete::proxy::startup_hints(on.packet);
+      FUZZ_CHECK(left.has_value() && left->empty());
+      FUZZ_CHECK(on.packet.parameters.size() <= packet.parameters.size());
+    } else {
+      FUZZ_CHECK(sent.size() > codec::max_startup_packet_length);  // escapes in options may lengthen it
+    }
   } else {
     FUZZ_CHECK(!hints.error().sqlstate.empty() && !hints.error().message.empty());
   }
