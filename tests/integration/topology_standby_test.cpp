@@ -11,6 +11,8 @@
 #include "support/cluster.hpp"
 #include "support/pq.hpp"
 #include "support/process.hpp"
+#include "support/raw_client.hpp"
+#include "codec/startup.hpp"
 
 using namespace pgsoftdelete::test;
 
@@ -79,7 +81,18 @@ TEST_CASE("target_session_attrs over a primary and a streaming standby, then a p
     for (int i = 0; i < 3; ++i) CHECK(lands_on(*rw) == p);  // learned: the standby is tried last
 
     auto standby_only = proxy_for({&primary, &standby}, "standby", "tsa-standby");
-    CHECK(lands_on(*standby_only).find("server is not in hot standby mode") != std::string::npos);
+    {
+      // What the client reads: the login's messages, then FATAL 08001 in place of ReadyForQuery.
+      RawClient raw(standby_only->port());
+      raw.send(pgsoftdelete::proxy::codec::encode_startup_message({{"user", "postgres"}, {"database", "postgres"}}));
+      std::optional<RawMessage> m;
+      while ((m = raw.read()) && m->type != 'E' && m->type != 'Z') {}
+      REQUIRE(m);
+      CHECK(m->type == 'E');
+      CHECK(sqlstate_of(*m) == "08001");
+      CHECK(message_of(*m).find("server is not in hot standby mode (target_session_attrs = standby)") != std::string::npos);
+      CHECK(raw.closed_by_peer());
+    }
     for (int i = 0; i < 3; ++i) CHECK(lands_on(*standby_only) == s);
 
     auto read_only = proxy_for({&primary, &standby}, "read-only", "tsa-ro");
@@ -91,8 +104,9 @@ TEST_CASE("target_session_attrs over a primary and a streaming standby, then a p
     auto prefer = proxy_for({&primary, &standby}, "prefer-standby", "tsa-prefer");
     CHECK(lands_on(*prefer) == p);
     for (int i = 0; i < 3; ++i) CHECK(lands_on(*prefer) == s);
-    // The 08001 is what the client sees, with its SQLSTATE, and what the log says.
-    CHECK(rw->log().find("does not fit target_session_attrs = read-write") != std::string::npos);
+    // The log says which host did not fit, and why.
+    CHECK(rw->log().find("does not fit target_session_attrs = read-write: server is in hot standby mode") !=
+          std::string::npos);
   }
 
   SUBCASE("promotion: the primary stops, the standby is promoted, new connections reach it without a reload") {
