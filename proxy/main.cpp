@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   Flags flags;
   bool check = false;
   add_optional(app, "-c,--config", flags.config_file, "TOML configuration file")->check(CLI::ExistingFile);
-  add_optional(app, "--listen", flags.listen, "address to listen on, HOST:PORT or unix:/path (default 127.0.0.1:6432)");
+  add_optional(app, "--listen", flags.listen, "addresses to listen on, HOST:PORT or unix:/path, comma-separated (default 127.0.0.1:6432)");
   add_optional(app, "--upstream", flags.upstream, "PostgreSQL servers, HOST:PORT or unix:/path, comma-separated (default 127.0.0.1:5432)");
   add_optional(app, "--rules", flags.rules, "rules file listing the soft-delete tables");
   add_optional(app, "--mode", flags.mode, "enforce (default), or observe: only log what would be rewritten")

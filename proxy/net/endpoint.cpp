@@ -76,4 +76,16 @@ std::expected<Endpoint, std::string> parse_endpoint(std::string_view text, std::
   return Endpoint{std::string(host), *value, {}};
 }
 
+std::expected<std::vector<Endpoint>, std::string> parse_endpoints(std::string_view text, std::uint16_t default_port) {
+  std::vector<Endpoint> out;
+  for (;;) {
+    const auto comma = text.find(',');
+    auto e = parse_endpoint(text.substr(0, comma), default_port);
+    if (!e) return std::unexpected(e.error());
+    out.push_back(std::move(*e));
+    if (comma == std::string_view::npos) return out;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace pgsoftdelete::proxy

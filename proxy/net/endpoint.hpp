@@ -6,6 +6,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pgsoftdelete::proxy {
 
@@ -24,5 +25,8 @@ struct Endpoint {
 /// Parses "host:port", "[::1]:port" or "unix:PATH" (`default_port` names a socket given by its
 /// folder); the error says what is wrong.
 std::expected<Endpoint, std::string> parse_endpoint(std::string_view text, std::uint16_t default_port = 5432);
+
+/// Several endpoints, comma-separated (a command-line flag's list).
+std::expected<std::vector<Endpoint>, std::string> parse_endpoints(std::string_view text, std::uint16_t default_port);
 
 }  // namespace pgsoftdelete::proxy

@@ -94,7 +94,7 @@ codec::TextResult show_config(const AdminContext& c) {
   const auto path = [](const std::optional<std::filesystem::path>& p) { return p ? p->string() : std::string(); };
   codec::TextResult r{{"key", "value"}, {}, "SHOW"};
   const std::vector<std::pair<std::string, std::string>> rows{
-      {"listen", cfg.listen.to_string()},
+      {"listen", to_string(cfg.listen)},
       {"upstream", to_string(cfg.upstream)},
       {"target_session_attrs", std::string(to_string(cfg.target_session_attrs))},
       {"load_balance_hosts", cfg.load_balance_hosts ? "random" : "disable"},

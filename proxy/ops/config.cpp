@@ -32,8 +32,8 @@ class Reader {
     for (const auto& [key, node] : table) {
       const std::string name(key.str());
       std::expected<void, ConfigError> ok;
-      if (name == "listen") ok = endpoint(node, name, c.listen, 6432);
-      else if (name == "upstream") ok = endpoints(node, name, c.upstream);
+      if (name == "listen") ok = endpoints(node, name, c.listen, 6432);
+      else if (name == "upstream") ok = endpoints(node, name, c.upstream, 5432);
       else if (name == "target_session_attrs")
         ok = choice(node, name, {{"any", TargetSessionAttrs::any}, {"read-write", TargetSessionAttrs::read_write},
                                  {"read-only", TargetSessionAttrs::read_only}, {"primary", TargetSessionAttrs::primary},
@@ -110,18 +110,18 @@ class Reader {
 
   /// One endpoint as a string, or several as an array of strings (libpq's list of hosts).
   std::expected<void, ConfigError> endpoints(const toml::node& node, const std::string& key,
-                                             std::vector<Endpoint>& out) const {
+                                             std::vector<Endpoint>& out, std::uint16_t default_port) const {
     std::vector<Endpoint> values;
     if (const auto* array = node.as_array()) {
-      if (array->empty()) return error(node, fmt::format("key \"{}\" must name at least one server", key));
+      if (array->empty()) return error(node, fmt::format("key \"{}\" must not be empty", key));
       for (const auto& item : *array) {
         Endpoint e;
-        if (auto ok = endpoint(item, key, e); !ok) return ok;
+        if (auto ok = endpoint(item, key, e, default_port); !ok) return ok;
         values.push_back(std::move(e));
       }
     } else {
       Endpoint e;
-      if (auto ok = endpoint(node, key, e); !ok) return ok;
+      if (auto ok = endpoint(node, key, e, default_port); !ok) return ok;
       values.push_back(std::move(e));
     }
     out = std::move(values);

@@ -41,7 +41,8 @@ enum class UpstreamTls {
 
 /// Every setting of the proxy. Defaults are what runs with no file.
 struct Config {
-  Endpoint listen{"127.0.0.1", 6432};
+  /// Where to listen: one or several addresses (TCP and a Unix socket at once, say).
+  std::vector<Endpoint> listen{Endpoint{"127.0.0.1", 6432, {}}};
   /// The PostgreSQL servers, tried in order (or at random: load_balance_hosts) for each session until
   /// one accepts the connection and matches target_session_attrs.
   std::vector<Endpoint> upstream{Endpoint{"127.0.0.1", 5432, {}}};

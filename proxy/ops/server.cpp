@@ -90,20 +90,23 @@ std::expected<void, std::string> Server::listen() {
   auto& ioc = *contexts_.front();
   error_code ec;
   tcp::resolver resolver(ioc);
-  acceptor_ = std::make_unique<asio::basic_socket_acceptor<asio::generic::stream_protocol>>(ioc);
-  if (config_->listen.is_unix()) {
-    if (auto ok = listen_unix(config_->listen); !ok) return ok;
-  } else {
-    auto results = resolver.resolve(config_->listen.host, std::to_string(config_->listen.port), ec);
-    if (ec || results.empty())
-      return std::unexpected("cannot resolve listen address " + config_->listen.to_string() + ": " + ec.message());
+  for (const Endpoint& at : config_->listen) {
+    auto& l = listeners_.emplace_back(
+        Listener{at, std::make_unique<asio::basic_socket_acceptor<asio::generic::stream_protocol>>(ioc), std::nullopt});
+    if (at.is_unix()) {
+      if (auto ok = listen_unix(l); !ok) return ok;
+      continue;
+    }
+    auto results = resolver.resolve(at.host, std::to_string(at.port), ec);
+    if (ec || results.empty()) return std::unexpected("cannot resolve listen address " + at.to_string() + ": " + ec.message());
     const asio::generic::stream_protocol::endpoint endpoint(results.begin()->endpoint());
-    if (acceptor_->open(endpoint.protocol(), ec); !ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+    auto& acceptor = *l.acceptor;
+    if (acceptor.open(endpoint.protocol(), ec); !ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
     using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-    if (!ec && config_->so_reuseport) acceptor_->set_option(reuse_port(true), ec);
-    if (!ec) acceptor_->bind(endpoint, ec);
-    if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return std::unexpected("cannot listen on " + config_->listen.to_string() + ": " + ec.message());
+    if (!ec && config_->so_reuseport) acceptor.set_option(reuse_port(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return std::unexpected("cannot listen on " + at.to_string() + ": " + ec.message());
   }
   if (config_->metrics_listen) {
     const auto& m = *config_->metrics_listen;
@@ -120,14 +123,16 @@ std::expected<void, std::string> Server::listen() {
   return {};
 }
 
-std::expected<void, std::string> Server::listen_unix(const Endpoint& at) {
+std::expected<void, std::string> Server::listen_unix(Listener& listener) {
   namespace fs = std::filesystem;
+  const Endpoint& at = listener.at;
+  auto& acceptor = *listener.acceptor;
   const std::string& path = at.unix_path;
   const asio::local::stream_protocol::endpoint local(path);
   std::error_code fs_ec;
   if (fs::is_socket(fs::symlink_status(path, fs_ec))) {
     // Someone listening still answers; a socket left by a process that died does not.
-    asio::local::stream_protocol::socket probe(acceptor_->get_executor());
+    asio::local::stream_protocol::socket probe(acceptor.get_executor());
     error_code ec;
     probe.connect(local, ec);
     if (!ec && !config_->so_reuseport)
@@ -137,25 +142,28 @@ std::expected<void, std::string> Server::listen_unix(const Endpoint& at) {
   }
   error_code ec;
   const asio::generic::stream_protocol::endpoint endpoint(local);
-  acceptor_->open(endpoint.protocol(), ec);
-  if (!ec) acceptor_->bind(endpoint, ec);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
   // Anyone on this host may connect, as PostgreSQL's default unix_socket_permissions (0777): the
   // folder's permissions and the server's authentication decide who gets in.
   if (!ec) fs::permissions(path, fs::perms::all, fs_ec);
-  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return std::unexpected("cannot listen on " + at.to_string() + ": " + ec.message());
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) unix_socket_inode_ = st.st_ino;
+  if (::stat(path.c_str(), &st) == 0) listener.unix_inode = st.st_ino;
   return {};
 }
 
-void Server::remove_unix_socket() {
-  if (!unix_socket_inode_) return;
-  struct stat st {};
-  // A new process that took the path over (an upgrade) bound a new file there: leave it.
-  if (::stat(config_->listen.unix_path.c_str(), &st) == 0 && st.st_ino == *unix_socket_inode_)
-    ::unlink(config_->listen.unix_path.c_str());
-  unix_socket_inode_.reset();
+void Server::close_listeners() {
+  for (auto& l : listeners_) {
+    error_code ignored;
+    l.acceptor->close(ignored);
+    if (!l.unix_inode) continue;
+    struct stat st {};
+    // A new process that took the path over (an upgrade) bound a new file there: leave it.
+    if (::stat(l.at.unix_path.c_str(), &st) == 0 && st.st_ino == *l.unix_inode) ::unlink(l.at.unix_path.c_str());
+    l.unix_inode.reset();
+  }
 }
 
 awaitable<void> Server::serve_metrics(tcp::acceptor& acceptor) {
@@ -237,12 +245,12 @@ awaitable<void> Server::answer_metrics(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
-awaitable<void> Server::accept_loop() {
-  std::size_t next = 0;
+awaitable<void> Server::accept_loop(Listener& listener) {
+  auto& acceptor = *listener.acceptor;
   for (;;) {
-    auto& ioc = *contexts_[next++ % contexts_.size()];
+    auto& ioc = *contexts_[next_context_++ % contexts_.size()];
     error_code ec;
-    Socket socket = co_await acceptor_->async_accept(ioc.get_executor(), no_throw(ec));
+    Socket socket = co_await acceptor.async_accept(ioc.get_executor(), no_throw(ec));
     if (ec == asio::error::operation_aborted) co_return;
     // Handing over (drain): a connection accepted meanwhile is served, not dropped.
     if (!ec && draining_) start_session(std::move(socket));
@@ -250,7 +258,7 @@ awaitable<void> Server::accept_loop() {
     if (ec) {
       // Out of file descriptors and the like: say so and go on; the listener itself is fine.
       spdlog::error("accept failed: {}", ec.message());
-      asio::steady_timer pause(acceptor_->get_executor(), std::chrono::milliseconds(100));
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
       co_await pause.async_wait(no_throw(ec));
       continue;
     }
@@ -288,7 +296,7 @@ std::expected<void, std::string> Server::reload() {
   }
   const Config& next = settings->config;
   // Only the rules, the mode and the log level change while running; the rest needs a restart.
-  if (next.listen.to_string() != config_->listen.to_string() || to_string(next.upstream) != to_string(config_->upstream) ||
+  if (to_string(next.listen) != to_string(config_->listen) || to_string(next.upstream) != to_string(config_->upstream) ||
       next.target_session_attrs != config_->target_session_attrs || next.load_balance_hosts != config_->load_balance_hosts ||
       next.hints_in_proxy != config_->hints_in_proxy || next.unnamed_statements != config_->unnamed_statements ||
       next.io_threads != config_->io_threads || next.max_message_size != config_->max_message_size)
@@ -311,8 +319,7 @@ awaitable<void> Server::shutdown() {
   stopping_ = true;
   notify("STOPPING=1");
   error_code ignored;
-  acceptor_->close(ignored);
-  remove_unix_socket();
+  close_listeners();
   spdlog::info("shutting down: {} sessions; open transactions get up to {} ms to finish", registry_.size(),
                config_->shutdown_timeout.count());
   registry_.shutdown_all(false);
@@ -344,16 +351,17 @@ awaitable<void> Server::drain() {
   stopping_ = draining_ = true;
   notify("STOPPING=1");
   error_code ec;
-  std::size_t taken = 0, next = 0;
-  acceptor_->non_blocking(true, ec);
-  for (;;) {
-    Socket socket = acceptor_->accept(contexts_[next++ % contexts_.size()]->get_executor(), ec);
-    if (ec) break;
-    start_session(std::move(socket));
-    ++taken;
+  std::size_t taken = 0;
+  for (auto& l : listeners_) {
+    l.acceptor->non_blocking(true, ec);
+    for (;;) {
+      Socket socket = l.acceptor->accept(contexts_[next_context_++ % contexts_.size()]->get_executor(), ec);
+      if (ec) break;
+      start_session(std::move(socket));
+      ++taken;
+    }
   }
-  acceptor_->close(ec);
-  remove_unix_socket();
+  close_listeners();
   spdlog::info("draining: listener closed ({} queued connections taken), {} sessions; they get up to {} ms to end",
                taken, registry_.size() + taken, config_->shutdown_timeout.count());
   asio::steady_timer tick(co_await asio::this_coro::executor);
@@ -396,16 +404,17 @@ int Server::run() {
     spdlog::info("received signal {}", signal);
     asio::co_spawn(*contexts_.front(), shutdown(), asio::detached);
   });
-  asio::co_spawn(main, accept_loop(), [](std::exception_ptr e) {
-    if (e) spdlog::critical("the accept loop ended unexpectedly");
-  });
+  for (auto& l : listeners_)
+    asio::co_spawn(main, accept_loop(l), [](std::exception_ptr e) {
+      if (e) spdlog::critical("the accept loop ended unexpectedly");
+    });
   if (metrics_acceptor_) {
     asio::co_spawn(main, serve_metrics(*metrics_acceptor_), [](std::exception_ptr e) {
       if (e) spdlog::error("the metrics endpoint ended unexpectedly");
     });
     spdlog::info("metrics on http://{}/metrics", config_->metrics_listen->to_string());
   }
-  spdlog::info("pgsoftdelete listening on {}, upstream {}{}, {} I/O threads, {}", config_->listen.to_string(),
+  spdlog::info("pgsoftdelete listening on {}, upstream {}{}, {} I/O threads, {}", to_string(config_->listen),
                to_string(config_->upstream),
                config_->target_session_attrs == TargetSessionAttrs::any
                    ? std::string()

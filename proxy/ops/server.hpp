@@ -37,13 +37,19 @@ class Server {
   std::expected<void, std::string> reload();
 
  private:
-  awaitable<void> accept_loop();
+  /// One listening socket: where, the acceptor, and the socket file it made (Unix sockets).
+  struct Listener {
+    Endpoint at;
+    std::unique_ptr<asio::basic_socket_acceptor<asio::generic::stream_protocol>> acceptor;
+    std::optional<std::uint64_t> unix_inode;
+  };
+  awaitable<void> accept_loop(Listener& listener);
+  /// Closes every listening socket (and removes the Unix socket files still this process's).
+  void close_listeners();
   void start_session(Socket socket);
   /// Binds a Unix-domain listening socket: a stale socket file is replaced; a live one only with
   /// so_reuseport (an upgrade: the new process takes the path over while the old one drains).
-  std::expected<void, std::string> listen_unix(const Endpoint& at);
-  /// Removes the Unix socket file, if it is still this process's (not taken over by a new one).
-  void remove_unix_socket();
+  std::expected<void, std::string> listen_unix(Listener& listener);
   /// SIGUSR2: take the queued connections, close the listener, let the sessions end on their own.
   awaitable<void> drain();
   /// The Prometheus endpoint: one small HTTP/1.1 answer per connection, each served on its own.
@@ -65,16 +71,16 @@ class Server {
   std::shared_ptr<const Config> config_;
   Flags flags_;
   std::shared_ptr<RuntimeHolder> runtime_;
+  UpstreamHosts upstreams_;  // after config_: made from it
   TlsContexts tls_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
-  UpstreamHosts upstreams_;
-  std::unique_ptr<asio::basic_socket_acceptor<asio::generic::stream_protocol>> acceptor_;
-  std::optional<std::uint64_t> unix_socket_inode_;  // the socket file this process bound
+  std::vector<Listener> listeners_;
   std::unique_ptr<tcp::acceptor> metrics_acceptor_;
   std::unique_ptr<asio::signal_set> reload_signal_;
   std::unique_ptr<asio::signal_set> stop_signals_;
   std::unique_ptr<asio::signal_set> drain_signal_;
   std::atomic<std::uint64_t> next_session_id_{1};
+  std::size_t next_context_ = 0;  // the I/O thread the next accepted client goes to (main thread only)
   bool stopping_ = false;
   bool draining_ = false;  ///< SIGUSR2: sessions end on their own
   std::string metrics_authorization_;  // the Authorization header basic auth expects; empty: none

@@ -15,23 +15,14 @@ std::expected<Settings, std::string> load_settings(const Flags& flags) {
     s.config = std::move(*loaded);
   }
   if (flags.listen) {
-    auto e = parse_endpoint(*flags.listen, 6432);
+    auto e = parse_endpoints(*flags.listen, 6432);
     if (!e) return std::unexpected("--listen: " + e.error());
     s.config.listen = std::move(*e);
   }
-  if (flags.upstream) {
-    // Several hosts comma-separated, as in libpq's host list.
-    std::vector<Endpoint> hosts;
-    std::string_view rest = *flags.upstream;
-    for (;;) {
-      const auto comma = rest.find(',');
-      auto e = parse_endpoint(rest.substr(0, comma));
-      if (!e) return std::unexpected("--upstream: " + e.error());
-      hosts.push_back(std::move(*e));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-    s.config.upstream = std::move(hosts);
+  if (flags.upstream) {  // several hosts comma-separated, as in libpq's host list
+    auto e = parse_endpoints(*flags.upstream, 5432);
+    if (!e) return std::unexpected("--upstream: " + e.error());
+    s.config.upstream = std::move(*e);
   }
   if (flags.rules) s.config.rules = *flags.rules;
   if (flags.mode) {

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "support/cluster.hpp"
@@ -101,4 +102,34 @@ TEST_CASE("a stale socket file is replaced; a live one is refused without so_reu
   CHECK(second.output.find("another process listens there") != std::string::npos);
   Conn still(via_socket(folder, port));  // the first one still serves
   CHECK_MESSAGE(still.ok(), still.error());
+}
+
+TEST_CASE("listen on TCP and a Unix socket at once; SIGUSR2 drains both and removes the socket file") {
+  SocketFolder folder;
+  const auto port = free_port();
+  const auto tcp_port = free_port();
+  const std::string unix_listen = "unix:" + folder.path.string();
+  ProxyProcess proxy({"--listen", "127.0.0.1:" + std::to_string(tcp_port) + "," + unix_listen + "/.s.PGSQL." +
+                                      std::to_string(port),
+                      "--upstream", cluster().endpoint(), "--rules", seed_rules().string()});
+  std::optional<Conn> over_tcp(std::in_place, "host=127.0.0.1 port=" + std::to_string(tcp_port) + " dbname=postgres user=postgres");
+  std::optional<Conn> over_unix(std::in_place, via_socket(folder, port));
+  REQUIRE_MESSAGE(over_tcp->ok(), over_tcp->error());
+  REQUIRE_MESSAGE(over_unix->ok(), over_unix->error());
+  CHECK(over_tcp->scalar("SELECT 1") == "1");
+  CHECK(over_unix->scalar("SELECT 1") == "1");
+  CHECK(proxy.log().find("listening on 127.0.0.1:" + std::to_string(tcp_port) + ", unix:") != std::string::npos);
+
+  proxy.signal(SIGUSR2);
+  const auto socket_file = folder.path / (".s.PGSQL." + std::to_string(port));
+  for (int i = 0; i < 100 && std::filesystem::exists(socket_file); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(std::filesystem::exists(socket_file));
+  Conn refused("host=127.0.0.1 port=" + std::to_string(tcp_port) + " dbname=postgres user=postgres connect_timeout=2");
+  CHECK_FALSE(refused.ok());
+  CHECK(over_tcp->scalar("SELECT 2") == "2");  // sessions go on until their clients leave
+  CHECK(over_unix->scalar("SELECT 2") == "2");
+  over_tcp.reset();
+  over_unix.reset();
+  CHECK(proxy.wait_exit(std::chrono::seconds(10)) == 0);
 }

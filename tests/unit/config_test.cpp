@@ -20,7 +20,7 @@ std::string error_of(std::string_view text) {
 TEST_CASE("an empty file gives the defaults") {
   auto c = parse_config("", "proxy.toml");
   REQUIRE(c);
-  CHECK(c->listen.to_string() == "127.0.0.1:6432");
+  CHECK(to_string(c->listen) == "127.0.0.1:6432");
   CHECK(to_string(c->upstream) == "127.0.0.1:5432");
   CHECK(c->target_session_attrs == TargetSessionAttrs::any);
   CHECK_FALSE(c->load_balance_hosts);
@@ -46,8 +46,9 @@ so_reuseport = true
 )",
                         "proxy.toml", "/etc/pgsoftdelete");
   REQUIRE(c);
-  CHECK(c->listen.host == "0.0.0.0");
-  CHECK(c->listen.port == 7000);
+  REQUIRE(c->listen.size() == 1);
+  CHECK(c->listen[0].host == "0.0.0.0");
+  CHECK(c->listen[0].port == 7000);
   REQUIRE(c->upstream.size() == 1);
   CHECK(c->upstream[0].host == "::1");
   CHECK(to_string(c->upstream) == "[::1]:5433");
@@ -81,7 +82,7 @@ TEST_CASE("errors name the file, the line and the key") {
       {"not a boolean", "\nso_reuseport = \"yes\"", "proxy.toml:2: key \"so_reuseport\" must be true or false"},
       {"bad host in a list", "upstream = [\"db1:5432\",\n  \"db2\"]",
        "proxy.toml:2: key \"upstream\": \"db2\" is not of the form host:port or unix:/path"},
-      {"empty host list", "\nupstream = []", "proxy.toml:2: key \"upstream\" must name at least one server"},
+      {"empty host list", "\nupstream = []", "proxy.toml:2: key \"upstream\" must not be empty"},
       {"number in a host list", "upstream = [5432]", "proxy.toml:1: key \"upstream\" must be a string"},
       {"relative socket", "listen = \"unix:run/x\"", "proxy.toml:1: key \"listen\": \"unix:run/x\": a Unix socket needs an absolute path"},
       {"bad socket port", "upstream = \"unix:/tmp/.s.PGSQL.x\"",
@@ -153,7 +154,7 @@ TEST_CASE("several upstream hosts, target_session_attrs and load_balance_hosts a
 upstream = ["db1:5432", "[::1]:5433", "unix:/var/run/postgresql"]
 target_session_attrs = "read-write"
 load_balance_hosts = "random"
-listen = "unix:/run/pgsoftdelete/.s.PGSQL.6432"
+listen = ["127.0.0.1:6432", "unix:/run/pgsoftdelete"]
 )",
                         "proxy.toml");
   REQUIRE(c);
@@ -161,7 +162,7 @@ listen = "unix:/run/pgsoftdelete/.s.PGSQL.6432"
   CHECK(to_string(c->upstream) == "db1:5432, [::1]:5433, unix:/var/run/postgresql/.s.PGSQL.5432");
   CHECK(c->target_session_attrs == TargetSessionAttrs::read_write);
   CHECK(c->load_balance_hosts);
-  CHECK(c->listen.unix_path == "/run/pgsoftdelete/.s.PGSQL.6432");
+  CHECK(to_string(c->listen) == "127.0.0.1:6432, unix:/run/pgsoftdelete/.s.PGSQL.6432");
   for (const auto* attrs : {"any", "read-write", "read-only", "primary", "standby", "prefer-standby"}) {
     CAPTURE(attrs);
     auto parsed = parse_config(std::string("target_session_attrs = \"") + attrs + "\"", "proxy.toml");
