@@ -57,6 +57,23 @@ std::optional<ServerRole> UpstreamHosts::known(std::size_t i) const {
   return ServerRole{(bits & 2) != 0, (bits & 4) != 0};
 }
 
+void UpstreamHosts::remember_key(std::uint32_t process_id, std::uint32_t secret_key, std::size_t host) {
+  std::lock_guard lock(keys_mutex_);
+  keys_[{process_id, secret_key}] = host;
+}
+
+void UpstreamHosts::forget_key(std::uint32_t process_id, std::uint32_t secret_key) {
+  std::lock_guard lock(keys_mutex_);
+  keys_.erase({process_id, secret_key});
+}
+
+std::optional<std::size_t> UpstreamHosts::host_of_key(std::uint32_t process_id, std::uint32_t secret_key) const {
+  std::lock_guard lock(keys_mutex_);
+  const auto it = keys_.find({process_id, secret_key});
+  if (it == keys_.end()) return std::nullopt;
+  return it->second;
+}
+
 int UpstreamHosts::rank(std::size_t i) const {
   const auto role = known(i);
   if (attrs_ == TargetSessionAttrs::prefer_standby) return !role ? 1 : role->hot_standby ? 0 : 2;

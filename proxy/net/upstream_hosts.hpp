@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +57,12 @@ class UpstreamHosts {
   void learn(std::size_t i, ServerRole role);
   [[nodiscard]] std::optional<ServerRole> known(std::size_t i) const;
 
+  /// The server sessions got their BackendKeyData from, so that a cancel request (which names only
+  /// the key) goes to that server alone. Kept only with several hosts; forgotten as sessions end.
+  void remember_key(std::uint32_t process_id, std::uint32_t secret_key, std::size_t host);
+  void forget_key(std::uint32_t process_id, std::uint32_t secret_key);
+  [[nodiscard]] std::optional<std::size_t> host_of_key(std::uint32_t process_id, std::uint32_t secret_key) const;
+
  private:
   [[nodiscard]] int rank(std::size_t i) const;
 
@@ -63,6 +71,8 @@ class UpstreamHosts {
   bool random_order_;
   // Per host: 0 unknown, else 1 | hot_standby << 1 | read_only << 2. Sessions on every thread write.
   std::unique_ptr<std::atomic<std::uint8_t>[]> roles_;
+  mutable std::mutex keys_mutex_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> keys_;  // (process id, secret key) -> host
 };
 
 }  // namespace pgsoftdelete::proxy

@@ -76,6 +76,7 @@ class Session::ReadyTap final : public MessageHandler {
   }
   Verdict on_message(const codec::Header& header, std::string_view bytes, Outbox& out) override {
     if (header.type == codec::backend::parameter_status) session_.on_parameter_status(bytes);
+    if (header.type == codec::backend::backend_key_data) session_.on_backend_key(bytes);
     // Before anything else sees the login's end: a server that does not fit is not used at all.
     if (header.type == codec::backend::ready_for_query && !session_.logged_in_ && !session_.server_fits())
       return Verdict::replace;
@@ -114,10 +115,12 @@ class Session::ReadyTap final : public MessageHandler {
   }
 
  private:
-  /// ParameterStatus too when the server's role matters (several hosts, target_session_attrs).
+  /// ParameterStatus too when the server's role matters (target_session_attrs), BackendKeyData
+  /// when there are several hosts (cancel requests find the session's).
   [[nodiscard]] codec::StreamFramer::TypeSet own_types() const {
     auto types = codec::type_set(codec::backend::ready_for_query, codec::backend::authentication);
     if (session_.upstreams_->attrs() != TargetSessionAttrs::any) types |= codec::type_set(codec::backend::parameter_status);
+    if (session_.upstreams_->size() > 1) types |= codec::type_set(codec::backend::backend_key_data);
     return types;
   }
 
@@ -307,6 +310,7 @@ awaitable<void> Session::run() {
     }
   }
   ended_ = true;
+  if (backend_key_) upstreams_->forget_key(backend_key_->first, backend_key_->second);
   login_timer_.cancel();
   server_timer_.cancel();
   idle_timer_.cancel();
@@ -380,7 +384,7 @@ awaitable<std::optional<std::string>> Session::read_startup() {
         continue;
       }
       case codec::StartupKind::cancel_request:
-        co_await forward_cancel(*packet);
+        co_await forward_cancel(decoded.packet, *packet);
         co_return std::nullopt;
       case codec::StartupKind::startup_message:
         user_ = decoded.packet.parameter("user").value_or("");
@@ -484,12 +488,16 @@ awaitable<std::optional<std::string>> Session::upstream_tls() {
   co_return std::nullopt;
 }
 
-awaitable<void> Session::forward_cancel(const std::string& packet) {
+awaitable<void> Session::forward_cancel(const codec::StartupPacket& cancel, const std::string& packet) {
   // The client holds the server's own BackendKeyData (it was relayed untouched), so the request
-  // goes to the upstream as it is, on a connection of its own. Which of several hosts the key
-  // belongs to is not known here: each gets it (a server ignores a key that is not its own).
+  // goes to the upstream as it is, on a connection of its own: to the host that gave the key, or,
+  // when this process does not know it (another proxy behind the same balancer served that
+  // session), to each host (a server ignores a key that is not its own).
+  std::vector<std::size_t> hosts;
+  if (const auto known = upstreams_->host_of_key(cancel.process_id, cancel.secret_key)) hosts.push_back(*known);
+  else for (std::size_t i = 0; i < upstreams_->size(); ++i) hosts.push_back(i);
   std::string outcome;
-  for (std::size_t i = 0; i < upstreams_->size(); ++i) {
+  for (const std::size_t i : hosts) {
     Socket socket(client_.get_executor());
     error_code ec = co_await connect_within(socket, upstreams_->host(i), config_->connect_timeout);
     if (!ec) {
@@ -497,7 +505,7 @@ awaitable<void> Session::forward_cancel(const std::string& packet) {
       SerialWriter writer(transport);
       ec = co_await writer.write(asio::buffer(packet));
     }
-    if (upstreams_->size() > 1) outcome += (outcome.empty() ? "" : ", ") + upstreams_->host(i).to_string() + " ";
+    if (upstreams_->size() > 1) outcome += (outcome.empty() ? "to " : ", ") + upstreams_->host(i).to_string() + " ";
     outcome += ec ? "not forwarded: " + ec.message() : "forwarded";
     socket.close(ec);
   }
@@ -524,6 +532,13 @@ awaitable<std::optional<std::string>> Session::connect_upstream() {
 
 std::string Session::upstream_name() const {
   return host_ ? upstreams_->host(*host_).to_string() : to_string(config_->upstream);
+}
+
+void Session::on_backend_key(std::string_view bytes) {
+  const std::string_view body = bytes.substr(codec::header_size);
+  if (body.size() < 8 || !host_ || backend_key_) return;
+  backend_key_.emplace(codec::read_u32(body), codec::read_u32(body.substr(4)));
+  upstreams_->remember_key(backend_key_->first, backend_key_->second, *host_);
 }
 
 void Session::on_parameter_status(std::string_view bytes) {

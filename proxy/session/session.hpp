@@ -54,7 +54,10 @@ class Session {
   awaitable<std::optional<std::string>> read_startup();
   /// Reads one untyped startup-phase packet (length-prefixed, capped).
   awaitable<std::optional<std::string>> read_startup_packet();
-  awaitable<void> forward_cancel(const std::string& packet);
+  /// Sends a CancelRequest on to the server whose key it names (every host when not known here).
+  awaitable<void> forward_cancel(const codec::StartupPacket& cancel, const std::string& packet);
+  /// The server's BackendKeyData: remembered (several hosts) so that cancels find its host.
+  void on_backend_key(std::string_view bytes);
   /// Connects upstream_ to the first host, in the order UpstreamHosts gives, that accepts within the
   /// connect timeout (host_ then names it); the error lists each host's failure.
   awaitable<std::optional<std::string>> connect_upstream();
@@ -124,6 +127,7 @@ class Session {
   // What the server reported of its role; checked against target_session_attrs at the login's end.
   ServerRole server_role_;
   bool role_reported_ = false;
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> backend_key_;  // remembered in upstreams_
   SessionState state_ = SessionState::startup;
   void set_state(SessionState next);
   // Shutdown state, all on the session's executor.

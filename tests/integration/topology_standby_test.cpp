@@ -36,6 +36,14 @@ std::string lands_on(const ProxyProcess& proxy) {
   return c.scalar("SELECT current_setting('port')");
 }
 
+bool eventually_in_log(const ProxyProcess& proxy, const std::string& text) {
+  for (int i = 0; i < 100; ++i) {
+    if (proxy.log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 void wait_for_replay(const Cluster& standby, const std::string& table) {
   for (int i = 0; i < 200; ++i) {
     Conn c(standby.conninfo());
@@ -61,6 +69,22 @@ TEST_CASE("target_session_attrs over a primary and a streaming standby, then a p
   SUBCASE("each attribute reaches the server libpq would choose") {
     auto any = proxy_for({&standby, &primary}, "any", "tsa-any");
     CHECK(lands_on(*any) == s);  // the first host that accepts
+    {
+      // A cancel request goes to the host of the session it names, and to it alone.
+      Conn c(any->conninfo());
+      REQUIRE(c.ok());
+      PGcancel* cancel = PQgetCancel(c.get());
+      REQUIRE(PQsendQuery(c.get(), "SELECT pg_sleep(30)") == 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      char err[256];
+      CHECK(PQcancel(cancel, err, sizeof err) == 1);
+      PQfreeCancel(cancel);
+      Result cancelled(PQgetResult(c.get()));
+      CHECK(cancelled.sqlstate() == "57014");
+      while (PGresult* rest = PQgetResult(c.get())) PQclear(rest);
+      CHECK(eventually_in_log(*any, "cancel request to " + standby.endpoint() + " forwarded"));
+      CHECK(any->log().find("cancel request to " + standby.endpoint() + " forwarded, ") == std::string::npos);
+    }
     auto rw = proxy_for({&primary, &standby}, "read-write", "tsa-rw");
     for (int i = 0; i < 3; ++i) CHECK(lands_on(*rw) == p);
     auto primary_only = proxy_for({&primary, &standby}, "primary", "tsa-primary");

@@ -73,6 +73,18 @@ TEST_CASE("hosts are tried in order; those known not to fit go last, still tried
   CHECK(prefer.order() == std::vector<std::size_t>{2, 1, 0});  // known standbys, unknown, the rest
 }
 
+TEST_CASE("backend keys lead cancel requests to the session's host until the session ends") {
+  UpstreamHosts h(hosts(3), TargetSessionAttrs::any, false);
+  CHECK_FALSE(h.host_of_key(100, 7));
+  h.remember_key(100, 7, 2);
+  h.remember_key(100, 8, 1);  // the same pid on another server: told apart by the key
+  CHECK(h.host_of_key(100, 7) == std::optional<std::size_t>(2));
+  CHECK(h.host_of_key(100, 8) == std::optional<std::size_t>(1));
+  h.forget_key(100, 7);
+  CHECK_FALSE(h.host_of_key(100, 7));
+  CHECK(h.host_of_key(100, 8) == std::optional<std::size_t>(1));
+}
+
 TEST_CASE("load_balance_hosts = random: every order turns up, each a permutation") {
   UpstreamHosts random(hosts(3), TargetSessionAttrs::any, true);
   std::set<std::vector<std::size_t>> seen;
