@@ -90,9 +90,10 @@ StartupResult decode_startup(std::string_view bytes) {
   return r;
 }
 
-std::string encode_startup_message(const std::vector<std::pair<std::string, std::string>>& parameters) {
+std::string encode_startup_message(const std::vector<std::pair<std::string, std::string>>& parameters,
+                                   std::uint32_t protocol) {
   std::string out(4, '\0');
-  put_u32(out, static_cast<std::uint32_t>(startup_code::protocol_3_0));
+  put_u32(out, protocol);
   for (const auto& [name, value] : parameters) {
     put_cstring(out, name);
     put_cstring(out, value);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "codec/frame.hpp"
+#include "codec/protocol.hpp"
 
 namespace pgsoftdelete::proxy::codec {
 
@@ -45,7 +46,8 @@ struct StartupResult {
 StartupResult decode_startup(std::string_view bytes);
 
 /// Encodes a StartupMessage for protocol 3.0 (used by tests and the cancel path).
-std::string encode_startup_message(const std::vector<std::pair<std::string, std::string>>& parameters);
+std::string encode_startup_message(const std::vector<std::pair<std::string, std::string>>& parameters,
+                                   std::uint32_t protocol = startup_code::protocol_3_0);
 
 /// Encodes a CancelRequest.
 std::string encode_cancel_request(std::uint32_t process_id, std::uint32_t secret_key);

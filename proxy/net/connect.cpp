@@ -12,13 +12,16 @@ namespace {
 
 using generic_endpoint = asio::generic::stream_protocol::endpoint;
 
-/// Tries each resolved address in turn, as asio::async_connect does for a tcp::socket.
-awaitable<error_code> connect_tcp(Socket& socket, tcp::resolver& resolver, const Endpoint& endpoint) {
+/// Tries each resolved address in turn, as asio::async_connect does for a tcp::socket, until
+/// `expired` (the caller's timer may fire between two steps, with nothing of ours to cancel).
+awaitable<error_code> connect_tcp(Socket& socket, tcp::resolver& resolver, const Endpoint& endpoint,
+                                  const bool& expired) {
   error_code ec;
   auto results = co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), no_throw(ec));
   if (ec) co_return ec;
   ec = asio::error::host_not_found;
   for (const auto& entry : results) {
+    if (expired) break;
     error_code ignored;
     socket.close(ignored);
     co_await socket.async_connect(generic_endpoint(entry.endpoint()), no_throw(ec));
@@ -50,7 +53,7 @@ awaitable<error_code> connect_within(Socket& socket, const Endpoint& endpoint, s
   if (endpoint.is_unix())
     co_await socket.async_connect(generic_endpoint(asio::local::stream_protocol::endpoint(endpoint.unix_path)), no_throw(ec));
   else
-    ec = co_await connect_tcp(socket, resolver, endpoint);
+    ec = co_await connect_tcp(socket, resolver, endpoint, expired);
   timer.cancel();
   // Let the cancelled wait finish before `timer` and `resolver` go out of scope.
   error_code ignored;

@@ -47,14 +47,13 @@ UpstreamHosts::UpstreamHosts(std::vector<Endpoint> hosts, TargetSessionAttrs att
       roles_(std::make_unique<std::atomic<std::uint8_t>[]>(hosts_.size())) {}
 
 void UpstreamHosts::learn(std::size_t i, ServerRole role) {
-  roles_[i].store(static_cast<std::uint8_t>(1 | (role.hot_standby ? 2 : 0) | (role.read_only ? 4 : 0)),
-                  std::memory_order_relaxed);
+  roles_[i].store(static_cast<std::uint8_t>(1 | (role.hot_standby ? 2 : 0)), std::memory_order_relaxed);
 }
 
 std::optional<ServerRole> UpstreamHosts::known(std::size_t i) const {
   const auto bits = roles_[i].load(std::memory_order_relaxed);
   if (bits == 0) return std::nullopt;
-  return ServerRole{(bits & 2) != 0, (bits & 4) != 0};
+  return ServerRole{(bits & 2) != 0, false};
 }
 
 void UpstreamHosts::remember_key(std::uint32_t process_id, std::uint32_t secret_key, std::size_t host) {
@@ -88,8 +87,12 @@ std::vector<std::size_t> UpstreamHosts::order() const {
     thread_local std::mt19937 generator{std::random_device{}()};
     std::shuffle(order.begin(), order.end(), generator);
   }
-  if (attrs_ != TargetSessionAttrs::any)
-    std::stable_sort(order.begin(), order.end(), [this](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+  if (attrs_ != TargetSessionAttrs::any) {
+    // Ranks read once: other threads may learn a role meanwhile, and a sort's comparisons must agree.
+    std::vector<int> ranks(hosts_.size());
+    for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = rank(i);
+    std::stable_sort(order.begin(), order.end(), [&ranks](std::size_t a, std::size_t b) { return ranks[a] < ranks[b]; });
+  }
   return order;
 }
 

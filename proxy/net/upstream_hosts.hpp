@@ -49,12 +49,15 @@ class UpstreamHosts {
   [[nodiscard]] TargetSessionAttrs attrs() const { return attrs_; }
 
   /// The order one session tries the hosts in: as configured (shuffled with load_balance_hosts),
-  /// then stably those known to fit first, unknown next, known not to fit last (still tried: a
-  /// role changes at a failover, and a session learns it only by logging in).
+  /// then stably those known not to fit last (still tried: a role changes at a failover, and a
+  /// session learns it only by logging in); with prefer-standby, known standbys first, unknown next.
   [[nodiscard]] std::vector<std::size_t> order() const;
 
-  /// Records what host `i` reported (at a login, or later when a standby is promoted).
+  /// Records what host `i` reported (at a login, or later when a standby is promoted). Only
+  /// in_hot_standby is the server's: default_transaction_read_only is each session's own (a role's or
+  /// database's default, a SET), so it is judged per session and never shared.
   void learn(std::size_t i, ServerRole role);
+  /// What is known of host `i` (read_only always false: see learn).
   [[nodiscard]] std::optional<ServerRole> known(std::size_t i) const;
 
   /// The server sessions got their BackendKeyData from, so that a cancel request (which names only

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include <boost/asio/local/stream_protocol.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,7 +91,10 @@ std::expected<void, std::string> Server::listen() {
   auto& ioc = *contexts_.front();
   error_code ec;
   tcp::resolver resolver(ioc);
-  for (const Endpoint& at : config_->listen) {
+  // TCP first: taking a Unix socket path over (so_reuseport) is the last step, once nothing else can fail.
+  std::vector<Endpoint> order = config_->listen;
+  std::stable_partition(order.begin(), order.end(), [](const Endpoint& e) { return !e.is_unix(); });
+  for (const Endpoint& at : order) {
     auto& l = listeners_.emplace_back(
         Listener{at, std::make_unique<asio::basic_socket_acceptor<asio::generic::stream_protocol>>(ioc), std::nullopt});
     if (at.is_unix()) {
@@ -134,7 +138,10 @@ std::expected<void, std::string> Server::listen_unix(Listener& listener) {
     // Someone listening still answers; a socket left by a process that died does not.
     asio::local::stream_protocol::socket probe(acceptor.get_executor());
     error_code ec;
-    probe.connect(local, ec);
+    probe.open(asio::local::stream_protocol(), ec);
+    if (!ec) probe.non_blocking(true, ec);  // a full backlog answers EAGAIN: someone listens
+    if (!ec) probe.connect(local, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
     if (!ec && !config_->so_reuseport)
       return std::unexpected("cannot listen on " + at.to_string() + ": another process listens there (so_reuseport = "
                              "true lets a new process take the path over while the old one drains)");

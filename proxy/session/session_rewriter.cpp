@@ -695,6 +695,8 @@ Verdict SessionRewriter::on_close(std::string_view bytes, Outbox& out) {
   auto close = codec::decode_close(bytes.substr(codec::header_size));
   Pending p{.kind = Pending::Kind::close};
   if (close && close->target == 'S') {
+    // The server's unnamed statement goes with a Close of it, whatever it held.
+    if (close->name.empty()) server_unnamed_.reset();
     // Kept aside: if the server skips this Close (after an error), the statement lives on.
     p.statement = close->name;
     p.replaced = forget_statement(close->name, out);
@@ -894,6 +896,9 @@ Verdict SessionRewriter::on_command_complete(std::string_view body, Outbox& out)
 }
 
 void SessionRewriter::undo(Pending& p, bool failed) {
+  // A refusal's placeholder stands for no statement of the client's (its own name was dealt with
+  // when it was refused): whether it fails or is skipped, the client's statements stay as they are.
+  if (p.refusal) return;
   if (p.kind == Pending::Kind::parse && p.injected) {
     // A variant the server did not prepare must be prepared again next time.
     if (auto it = statements_.find(p.statement); it != statements_.end()) it->second.variants.erase(p.variant_key);

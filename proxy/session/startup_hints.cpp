@@ -138,7 +138,7 @@ std::string without_startup_hints(const codec::StartupPacket& packet) {
       kept.emplace_back(name, value);
     }
   }
-  return codec::encode_startup_message(kept);
+  return codec::encode_startup_message(kept, static_cast<std::uint32_t>(packet.protocol));
 }
 
 bool wants_replication(const codec::StartupPacket& packet) {

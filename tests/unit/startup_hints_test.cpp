@@ -15,6 +15,7 @@ namespace {
 
 codec::StartupPacket packet(std::vector<std::pair<std::string, std::string>> parameters) {
   codec::StartupPacket p;
+  p.protocol = codec::startup_code::protocol_3_0;
   p.parameters = std::move(parameters);
   return p;
 }
@@ -90,6 +91,11 @@ TEST_CASE("session_hints = proxy: the startup packet sent on keeps everything bu
        {user, {"options", "-c application_name=a\\ b"}}},
       {"a look-alike is not a hint", {user, {"pgsoftdelete.other", "1"}}, {user, {"pgsoftdelete.other", "1"}}},
   };
+  auto newer = packet({{"user", "app"}, {"pgsoftdelete.skip", "*"}});
+  newer.protocol = (3 << 16) | 2;  // a client asking for protocol 3.2 still does, the server answering
+  const auto newer_sent = codec::decode_startup(without_startup_hints(newer));
+  REQUIRE(newer_sent.status == codec::DecodeStatus::ok);
+  CHECK(newer_sent.packet.protocol == newer.protocol);
   for (const auto& c : cases) {
     CAPTURE(c.name);
     const auto sent = codec::decode_startup(without_startup_hints(packet(c.parameters)));

@@ -67,6 +67,13 @@ TEST_CASE("hosts are tried in order; those known not to fit go last, still tried
   CHECK_FALSE(rw.known(0)->hot_standby);
   CHECK_FALSE(rw.known(1));
 
+  // default_transaction_read_only is a session's (SET, a role's default), never the host's.
+  UpstreamHosts shared(hosts(2), TargetSessionAttrs::read_write, false);
+  shared.learn(0, read_only_primary);
+  REQUIRE(shared.known(0));
+  CHECK_FALSE(shared.known(0)->read_only);
+  CHECK(shared.order() == std::vector<std::size_t>{0, 1});
+
   UpstreamHosts prefer(hosts(3), TargetSessionAttrs::prefer_standby, false);
   prefer.learn(0, primary);
   prefer.learn(2, standby);
