@@ -3,7 +3,9 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,20 @@ class Conn {
     return r.ok() && r.rows() > 0 ? r.value() : "";
   }
   [[nodiscard]] int backend_pid() const { return PQbackendPID(c_.get()); }
+  /// Starts pg_sleep(30), sends a cancel request (as libpq does, on a connection of its own) after
+  /// `after`, and returns the SQLSTATE the query ended with ("57014" when cancelled), or why the
+  /// cancel could not be sent. The connection is ready for the next query afterwards.
+  std::string cancel_long_query(std::chrono::milliseconds after = std::chrono::milliseconds(300)) const {
+    if (PQsendQuery(c_.get(), "SELECT pg_sleep(30)") != 1) return "not sent";
+    std::this_thread::sleep_for(after);
+    PGcancel* cancel = PQgetCancel(c_.get());
+    char err[256];
+    const bool sent = PQcancel(cancel, err, sizeof err) == 1;
+    PQfreeCancel(cancel);
+    Result r(PQgetResult(c_.get()));
+    while (PGresult* more = PQgetResult(c_.get())) PQclear(more);
+    return sent ? r.sqlstate() : std::string("cancel not sent: ") + err;
+  }
 
  private:
   std::unique_ptr<PGconn, void (*)(PGconn*)> c_;
